@@ -1,0 +1,63 @@
+/**
+ * Wire shapes of the gateway's answers (CONTRACT.md §4). Field names stay as they are on the wire
+ * (snake_case), as openai-node does, so the docs and the SDK read the same.
+ */
+
+export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
+
+export function isTerminalStatus(status: string): boolean {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+export interface TaskVideo {
+  /** URLs of one video as the gateway serves it (signed; stop working at expires_at). */
+  url: string[];
+  expires_at: number;
+}
+
+export interface Task {
+  id: string;
+  status: TaskStatus;
+  /** 0–100, never going back. */
+  progress: number;
+  /** Unix seconds. */
+  created: number;
+  completed?: number;
+  /** Seconds the gateway expects the task to take in all. */
+  estimated_time: number;
+  actual_time?: number;
+  /** What was charged: the price once completed, 0 when failed or cancelled. */
+  cost: number;
+  /** Present in list answers; GET /v1/tasks/{id} may omit it. */
+  model?: string;
+  result?: { videos: TaskVideo[] };
+  error?: { code: string; message: string };
+}
+
+export interface CreateVideoResult {
+  taskId: string;
+  /** True when the gateway answered an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+export interface UploadedImage {
+  url: string;
+  filename: string;
+  content_type: string;
+  bytes: number;
+  created_at: number;
+}
+
+/** GET /v1/models entry; only `id` is relied on, the rest is passed through. */
+export interface ModelInfo {
+  id: string;
+  [key: string]: unknown;
+}
+
+/** GET /v1/balance; only `balance` is relied on, the rest (spend, ...) is passed through. */
+export interface Balance {
+  balance: number;
+  [key: string]: unknown;
+}

@@ -1,0 +1,105 @@
+/**
+ * The HTTP app (Fastify): request ids, JSON parsing, the error catalogue rendering, access logs and
+ * metrics, then one plugin per resource. Tests call `app.inject()` with no port.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { monotonicFactory } from 'ulid';
+import { ApiError, isApiError } from '../errors.ts';
+import type { AppContext } from './context.ts';
+import { videoRoutes } from './routes/videos.ts';
+import { taskRoutes } from './routes/tasks.ts';
+import { modelRoutes } from './routes/models.ts';
+import { uploadRoutes } from './routes/uploads.ts';
+import { balanceRoutes } from './routes/balance.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { fileRoutes } from './routes/files.ts';
+import { healthRoutes } from './routes/health.ts';
+import { authenticate } from './auth.ts';
+
+const ulid = monotonicFactory();
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    // One access line per request is written in onResponse instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.config.limits.body_limit_bytes,
+    return503OnClosing: true,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${ulid()}`;
+    },
+  });
+
+  // Any body that is not multipart is read as JSON: curl's --data sends form content-type by default,
+  // and APIMart clients are not always careful. Empty bodies parse as undefined (cancel has none).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ApiError('invalid_request_error', 'The request body is not valid JSON.', null), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    ctx.metrics.httpRequests.inc({ route, method: req.method, status: reply.statusCode });
+    ctx.metrics.httpDuration.observe({ route, method: req.method }, seconds);
+    req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    const e = toApiError(err);
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    ctx.metrics.rejected.inc({ code: e.code });
+    reply.code(e.status).headers(e.headers).send(e.toBody());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new ApiError('route_not_found', `No endpoint ${req.method} ${req.url.split('?')[0]}.`);
+    reply.code(e.status).send(e.toBody());
+  });
+
+  await app.register(healthRoutes(ctx));
+  await app.register(fileRoutes(ctx));
+  await app.register(adminRoutes(ctx), { prefix: '/admin' });
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', authenticate(ctx));
+      await v1.register(videoRoutes(ctx));
+      await v1.register(taskRoutes(ctx));
+      await v1.register(modelRoutes(ctx));
+      await v1.register(uploadRoutes(ctx));
+      await v1.register(balanceRoutes(ctx));
+    },
+    { prefix: '/v1' },
+  );
+  return app as unknown as FastifyInstance;
+}
+
+/** Framework errors become catalogue errors; anything unknown is the gateway's fault (500). */
+function toApiError(err: FastifyError | ApiError): ApiError {
+  if (isApiError(err)) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+      return new ApiError('body_too_large', `The request body is larger than this endpoint accepts.`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('unsupported_media_type', err.message);
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new ApiError('invalid_upload', 'Send the image as multipart/form-data with a field named "file".', 'file');
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new ApiError('invalid_request_error', err.message);
+  }
+  return new ApiError('internal_error', 'The gateway failed to handle this request; it is logged with the request id.');
+}

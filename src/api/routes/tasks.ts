@@ -1,0 +1,52 @@
+/** GET /v1/tasks/{id}, GET /v1/tasks, POST /v1/tasks/{id}/cancel — a key sees only its own tasks. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from '../../errors.ts';
+import { isTerminal, type TaskRecord, type TaskStatus } from '../../tasks/task.ts';
+import { taskView } from '../taskView.ts';
+import type { AppContext } from '../context.ts';
+
+const STATUSES: TaskStatus[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
+
+export function taskRoutes(ctx: AppContext) {
+  const urlFor = (key: string, expiresAt: number) => ctx.urlFor(key, expiresAt);
+
+  /** Another key's task is answered exactly like an unknown one. */
+  async function ownTask(req: FastifyRequest<{ Params: { id: string } }>): Promise<TaskRecord> {
+    const id = req.params.id;
+    const task = id.length <= 64 ? await ctx.store.getTask(id) : undefined;
+    if (!task || task.keyId !== req.apiKey.id) throw new ApiError('not_found', `No task ${id.slice(0, 64)}.`, 'task_id');
+    return task;
+  }
+
+  return async (app: FastifyInstance) => {
+    app.get<{ Params: { id: string } }>('/tasks/:id', async (req) => {
+      return { code: 200, data: taskView(await ownTask(req), urlFor) };
+    });
+
+    app.get<{ Querystring: Record<string, string | undefined> }>('/tasks', async (req) => {
+      const q = req.query;
+      if (q.status !== undefined && !STATUSES.includes(q.status as TaskStatus)) {
+        throw new ApiError('invalid_query', `status must be one of ${STATUSES.join(', ')}.`, 'status');
+      }
+      const limit = q.limit === undefined ? 20 : Number(q.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ApiError('invalid_query', 'limit must be an integer from 1 to 100.', 'limit');
+      if (q.cursor !== undefined && !/^task_[0-9A-Z]{26}$/.test(q.cursor)) {
+        throw new ApiError('invalid_cursor', 'cursor must be a next_cursor value this endpoint returned.', 'cursor');
+      }
+      const page = await ctx.store.listTasks(req.apiKey.id, { status: q.status as TaskStatus | undefined, model: q.model, cursor: q.cursor, limit });
+      return { code: 200, data: page.items.map((t) => taskView(t, urlFor)), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };
+    });
+
+    app.post<{ Params: { id: string } }>('/tasks/:id/cancel', async (req) => {
+      const task = await ownTask(req);
+      if (isTerminal(task.status)) throw new ApiError('task_not_cancellable', `Task ${task.id} has already finished (${task.status}).`, 'task_id');
+      const res = await ctx.store.finishTask(task.id, { status: 'cancelled', error: { code: 'cancelled', message: 'Cancelled at the client’s request; the hold was refunded in full.' } }, Date.now());
+      if (!res) throw new ApiError('not_found', `No task ${task.id}.`, 'task_id');
+      if (!res.changed) throw new ApiError('task_not_cancellable', `Task ${task.id} has already finished (${res.task.status}).`, 'task_id');
+      ctx.metrics.tasksFinished.inc({ model: task.model, status: 'cancelled' });
+      // Telling the upstream is best-effort and must not hold the answer up.
+      void ctx.cancelUpstream(task).catch((e) => req.log.warn({ err: String(e), taskId: task.id }, 'upstream cancel failed'));
+      return { code: 200, data: taskView(res.task, urlFor) };
+    });
+  };
+}

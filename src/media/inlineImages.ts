@@ -1,0 +1,68 @@
+/**
+ * Inline images (data:image/...;base64 URIs) in a validated request: decoded, checked against the field's
+ * image rules, stored under inputs/<day>/<task>/, and replaced in the request by a signed URL of the stored
+ * copy. The first image's size is returned as an input fact (image-to-video takes its aspect).
+ */
+import { ApiError } from '../errors.ts';
+import type { ModelSpec, ImageRules } from '../models/spec.ts';
+import type { ValidatedRequest } from '../models/validate.ts';
+import type { InputFacts } from '../models/output.ts';
+import type { StoredInput } from '../tasks/task.ts';
+import type { ObjectStorage } from './storage/types.ts';
+import type { UrlSigner } from './signedUrls.ts';
+import { checkImage, contentTypeFor, decodeDataUri, extensionFor, probeImage, type ImageContext } from './images.ts';
+
+export interface InlineImageDeps {
+  storage: ObjectStorage;
+  signer: UrlSigner;
+  taskId: string;
+  now: number;
+  ttlSeconds: number;
+}
+
+export interface InlineImagesResult {
+  request: ValidatedRequest;
+  inputs: StoredInput[];
+  facts: InputFacts;
+}
+
+export async function storeInlineImages(spec: ModelSpec, request: ValidatedRequest, d: InlineImageDeps): Promise<InlineImagesResult> {
+  const params = { ...request.params };
+  const inputs: StoredInput[] = [];
+  const facts: InputFacts = {};
+  const day = new Date(d.now).toISOString().slice(0, 10);
+  const expiresAt = Math.floor(d.now / 1000) + d.ttlSeconds;
+  try {
+    for (const [field, def] of Object.entries(spec.fields)) {
+      if (def.type !== 'image' && def.type !== 'images') continue;
+      const value = params[field];
+      if (value === undefined) continue;
+      const list = Array.isArray(value) ? [...(value as string[])] : [value as string];
+      for (let i = 0; i < list.length; i++) {
+        const index = def.type === 'images' ? i : null;
+        const param = index === null ? field : `${field}[${i}]`;
+        if (!list[i].startsWith('data:')) continue;
+        const image = decodeAndCheck(list[i], def.rules, { param: field, label: param, model: spec.id });
+        if (facts.width === undefined) Object.assign(facts, { width: image.width, height: image.height });
+        const key = `inputs/${day}/${d.taskId}/${field}${index === null ? '' : `-${i}`}.${extensionFor(image.format)}`;
+        const contentType = contentTypeFor(image.format);
+        await d.storage.put(key, image.bytes, { contentType, maxBytes: def.rules.maxBytes });
+        inputs.push({ field, index, key, contentType });
+        list[i] = d.signer.sign(key, expiresAt);
+      }
+      params[field] = Array.isArray(value) ? list : list[0];
+    }
+  } catch (e) {
+    await Promise.all(inputs.map((x) => d.storage.delete(x.key).catch(() => undefined)));
+    throw e;
+  }
+  return { request: { ...request, params }, inputs, facts };
+}
+
+function decodeAndCheck(uri: string, rules: ImageRules, ctx: ImageContext) {
+  const { bytes } = decodeDataUri(uri, rules.maxBytes, ctx);
+  const info = probeImage(bytes);
+  checkImage(info, bytes.length, rules, ctx);
+  if (!info || info.format === 'other') throw new ApiError('invalid_image', `${ctx.label} is not an image reelay can read.`, ctx.param);
+  return { bytes, format: info.format, width: info.width, height: info.height };
+}

@@ -1,0 +1,267 @@
+/**
+ * Wires the gateway together from its configuration and runs it: store, storage, URL signing, channels,
+ * the engine and its sweepers, the HTTP app. `close()` shuts down gracefully: stop taking requests and
+ * work, let running steps finish (they release their leases), close the store last.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { ReelayConfig } from '../config/schema.ts';
+import { buildApp } from '../api/app.ts';
+import type { AppContext, ReadinessCheck } from '../api/context.ts';
+import { MemoryRateLimiter } from '../api/rateLimiter.ts';
+import { ApiKeys } from '../accounts/apiKeys.ts';
+import { PriceBook } from '../billing/prices.ts';
+import { Channel, ChannelRouter } from '../channels/router.ts';
+import { listModels } from '../models/registry.ts';
+import { FileStorage } from '../media/storage/files.ts';
+import type { ObjectStorage } from '../media/storage/types.ts';
+import { UrlSigner, loadOrCreateSecret } from '../media/signedUrls.ts';
+import { AddressGuard, createSafeFetch } from '../media/safeFetch.ts';
+import { RenderPool } from '../providers/simulator/renderPool.ts';
+import { createProvider, DEFAULT_SIMULATOR_CHANNEL } from '../providers/registry.ts';
+import { SqliteStore } from '../store/sqlite/sqliteStore.ts';
+import type { Store } from '../store/types.ts';
+import { TaskEngine } from '../tasks/engine.ts';
+import { TaskRunner } from '../tasks/runner.ts';
+import { InputInspector } from '../tasks/inputs.ts';
+import { Sweepers } from '../tasks/sweepers.ts';
+import { SubmitService } from '../tasks/submit.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { Metrics } from './metrics.ts';
+import { ensureAdminToken } from './adminToken.ts';
+
+export interface Gateway {
+  app: FastifyInstance;
+  ctx: AppContext;
+  config: ReelayConfig;
+  /** Where the gateway listens, e.g. http://127.0.0.1:8080 */
+  url: string;
+  store: Store;
+  engine: TaskEngine | null;
+  sweepers: Sweepers | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Print first-start notices (the generated admin token) here; default stdout. */
+  announce?: (line: string) => void;
+}
+
+export async function startGateway(config: ReelayConfig, opts: StartOptions = {}): Promise<Gateway> {
+  const logger = opts.logger ?? createLogger(config.log_level);
+  const announce = opts.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
+  fs.mkdirSync(config.data_dir, { recursive: true });
+
+  const port = config.port === 0 ? await freePort(config.host) : config.port;
+  const listenUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const publicUrl = (config.public_url ?? listenUrl).replace(/\/+$/, '');
+
+  const store: Store = new SqliteStore(path.join(config.data_dir, 'reelay.db'), { synchronous: config.sqlite_synchronous });
+  const storage: ObjectStorage = new FileStorage(path.join(config.data_dir, 'objects'));
+  const signer = new UrlSigner(await loadOrCreateSecret(path.join(config.data_dir, 'url-signing.key')), publicUrl);
+  const adminToken = await ensureAdminToken(config, announce);
+  const guard = new AddressGuard({ allow: config.allow_private_hosts });
+  const outbound = createSafeFetch(guard);
+  const metrics = new Metrics();
+
+  const renderPool = new RenderPool({ concurrency: config.engine.render_concurrency ?? Math.max(1, os.availableParallelism()) });
+  const channelConfigs = config.channels.length > 0 ? config.channels : [DEFAULT_SIMULATOR_CHANNEL];
+  const providerDeps = {
+    simWorkDir: path.join(config.data_dir, 'simulator'),
+    simLatencyMs: config.sim_latency_ms,
+    renderPool,
+    webhookBaseUrl: `${publicUrl}/hooks`,
+  };
+  const router = new ChannelRouter(
+    channelConfigs.map(
+      (c, i) =>
+        new Channel(
+          {
+            name: c.name,
+            provider: c.provider,
+            models: c.models,
+            modelMap: c.model_map,
+            weight: c.weight,
+            priority: c.priority,
+            maxConcurrency: c.max_concurrency,
+            rpm: c.rpm,
+            pollRps: c.poll_rps,
+            pollMinMs: c.poll_min_ms,
+            pollMaxMs: c.poll_max_ms,
+          },
+          createProvider(c, providerDeps, i),
+        ),
+    ),
+  );
+  const prices = new PriceBook(listModels(), config.prices);
+  const keys = new ApiKeys(store);
+  const urlFor = (key: string, expiresAt: number) => signer.sign(key, expiresAt);
+
+  const runsWorker = config.role !== 'api';
+  const workerId = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+  const runner = new TaskRunner({
+    store,
+    storage,
+    router,
+    prices,
+    inputs: new InputInspector({ storage, fetch: outbound.fetch, signer, publicBaseUrl: publicUrl, logger }),
+    fetch: outbound.fetch,
+    logger,
+    workerId,
+    leaseMs: config.engine.lease_ms,
+    resultTtlSeconds: config.retention.result_ttl_seconds,
+    maxResultBytes: config.engine.max_result_bytes,
+    maxSubmitRounds: config.engine.max_submit_rounds,
+    maxStepErrors: config.engine.max_step_errors,
+    onFinished: (t) => metrics.tasksFinished.inc({ model: t.model, status: t.status }),
+  });
+  const engine = runsWorker
+    ? new TaskEngine(store, runner, logger, {
+        workerId,
+        leaseMs: config.engine.lease_ms,
+        maxInFlight: config.engine.max_in_flight,
+        idleSleepMs: config.engine.idle_sleep_ms,
+      })
+    : null;
+  const sweepers = runsWorker
+    ? new Sweepers(store, storage, runner, logger, {
+        workerId,
+        leaseMs: config.engine.lease_ms,
+        timeoutEveryMs: 15_000,
+        retentionEveryMs: 600_000,
+        uploadTtlSeconds: config.retention.upload_ttl_seconds,
+      })
+    : null;
+
+  const submit = new SubmitService({
+    store,
+    storage,
+    signer,
+    prices,
+    router,
+    guard,
+    limits: {
+      maxQueued: config.limits.max_queued,
+      maxQueuedPerModel: config.limits.max_queued_per_model,
+      defaultMaxConcurrentTasks: config.limits.default_max_concurrent_tasks,
+    },
+    inputTtlSeconds: config.retention.upload_ttl_seconds,
+    idempotencyWindowMs: config.idempotency_window_seconds * 1000,
+    wake: () => engine?.wake(),
+  });
+
+  let accepting = true;
+  metrics.gauge('reelay_tasks_unfinished', 'Tasks not yet finished, by model.', ['model'], async (set) => {
+    for (const m of listModels()) set({ model: m.id }, await store.countUnfinished(m.id));
+  });
+  metrics.gauge('reelay_engine_in_flight', 'Task steps running in this process.', [], (set) => set({}, engine?.inFlight ?? 0));
+  metrics.gauge('reelay_render_pool', 'Simulator renders running and waiting.', ['state'], (set) => {
+    set({ state: 'running' }, renderPool.pending);
+    set({ state: 'waiting' }, renderPool.size);
+  });
+
+  const ctx: AppContext = {
+    config,
+    store,
+    storage,
+    signer,
+    prices,
+    router,
+    keys,
+    submit,
+    limiter: new MemoryRateLimiter(),
+    metrics,
+    logger,
+    adminToken,
+    urlFor,
+    cancelUpstream: (task) => runner.cancelUpstream(task),
+    wakeTask: (id) => engine?.wake(id),
+    accepting: () => accepting,
+    readiness: async (): Promise<ReadinessCheck[]> => {
+      const checks: ReadinessCheck[] = [];
+      try {
+        await store.nextDueAt();
+        checks.push({ name: 'store', ok: true, detail: store.kind });
+      } catch (e) {
+        checks.push({ name: 'store', ok: false, detail: String(e) });
+      }
+      const now = Date.now();
+      for (const c of router.channels) {
+        checks.push({
+          name: `channel:${c.name}`,
+          ok: true, // a cooling channel degrades service but the gateway can still take work
+          detail: { provider: c.provider.kind, healthy: c.isHealthy(now), in_flight: c.inFlight, cooldown_until: c.health.cooldownUntil || null, last_error: c.health.lastError },
+        });
+      }
+      return checks;
+    },
+  };
+
+  const app = await buildApp(ctx);
+  await app.listen({ host: config.host, port });
+  if (store instanceof SqliteStore) await releaseDeadLocalLeases(store, logger);
+  engine?.start();
+  sweepers?.start();
+  logger.info({ url: listenUrl, publicUrl, dataDir: config.data_dir, role: config.role, channels: router.channels.map((c) => c.name) }, 'reelay listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    ctx,
+    config,
+    url: listenUrl,
+    store,
+    engine,
+    sweepers,
+    close: () =>
+      (closing ??= (async () => {
+        accepting = false;
+        await app.close();
+        await engine?.stop();
+        await sweepers?.stop();
+        await renderPool.close();
+        await outbound.close();
+        await store.close();
+        logger.info('reelay stopped');
+      })()),
+  };
+}
+
+/**
+ * Leases held by processes of this host that no longer exist are released at once, so a restart picks its
+ * tasks up immediately instead of waiting for the leases to expire.
+ */
+async function releaseDeadLocalLeases(store: Store, logger: Logger): Promise<void> {
+  const host = os.hostname();
+  for (const owner of await store.leaseOwners()) {
+    const [ownerHost, pid] = owner.split(':');
+    if (ownerHost !== host || !pid || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    const n = await store.releaseLeases(owner, Date.now());
+    if (n) logger.info({ owner, tasks: n }, 'resumed tasks of a stopped process');
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
