@@ -35,7 +35,8 @@ async function run(args: string[], opts: { tty?: boolean; env?: Record<string, s
   const tty = Object.assign(new PassThrough(), { isTTY: opts.tty ?? false, columns: 120 });
   tty.on('data', (chunk: Buffer) => terminal.push(chunk.toString()));
   // Output and exit handling are configured before registering: subcommands copy them when created.
-  const program = new Command('reelay').exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
+  // showHelpAfterError as in main.ts, so a runtime failure is checked not to dump the help.
+  const program = new Command('reelay').exitOverride().showHelpAfterError().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
   registerGenerate(program, {
     progressStream: tty,
     env: { REELAY_URL: server.url, REELAY_API_KEY: server.apiKey, ...opts.env },
@@ -167,6 +168,7 @@ describe('reelay generate', () => {
     expect(r.stderr).toContain('code: invalid_duration');
     expect(r.stderr).toContain('param: duration');
     expect(r.stderr).toContain('request id: req_1');
+    expect(r.stderr).not.toContain('Usage:');
   });
 
   it('reports 402 as JSON too with --json', async () => {
@@ -199,6 +201,10 @@ describe('reelay generate', () => {
     }
     const noKey = await run(['--model', 'wan2.5-preview', '--prompt', 'x'], { env: { REELAY_API_KEY: undefined } });
     expect(noKey.stderr).toContain('an API key is needed');
+    const noModel = await run(['--prompt', 'x']);
+    expect(noModel.exitCode).toBe(1);
+    expect(noModel.stderr).toContain("required option '-m, --model <id>' not specified");
+    expect(noModel.stderr).toContain('Usage: reelay generate');
     expect(server.requests).toHaveLength(0);
   });
 
@@ -211,6 +217,19 @@ describe('reelay generate', () => {
     expect(r.exitCode).toBe(130);
     expect(r.stderr).toContain('interrupted; task task_0001 goes on at the gateway');
     expect(process.listenerCount('SIGINT')).toBe(listenersBefore);
+  });
+
+  it('says when the gateway cannot be reached', async () => {
+    const refused = async () => {
+      throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') });
+    };
+    const program = new Command('reelay').exitOverride();
+    const err: string[] = [];
+    program.configureOutput({ writeOut: () => {}, writeErr: (s) => err.push(s) });
+    registerGenerate(program, { env: { REELAY_API_KEY: 'k' }, fetch: refused });
+    await expect(program.parseAsync(['generate', '-m', 'wan2.5-preview', '-p', 'x'], { from: 'user' })).rejects.toMatchObject({ exitCode: 1 });
+    expect(err.join('')).toContain('cannot reach the gateway (--base-url / REELAY_URL)');
+    expect(err.join('')).toContain('ECONNREFUSED');
   });
 
   it('takes --base-url and --api-key over the environment', async () => {

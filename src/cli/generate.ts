@@ -15,7 +15,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { Reelay, ReelayError, type FetchLike, type Task, type VideoGenerationRequest } from '../../client/index.ts';
+import { ConnectionError, Reelay, ReelayError, type FetchLike, type Task, type VideoGenerationRequest } from '../../client/index.ts';
 import { findModel, modelIds } from '../models/registry.ts';
 import type { ModelSpec } from '../models/spec.ts';
 import { UsageError, isRemoteImage, mapImages, outputPaths, parseParam, videoField } from './generateRequest.ts';
@@ -85,6 +85,9 @@ export function registerGenerate(program: Command, deps: GenerateDeps = {}): Com
       await runGenerate(flags, io, deps);
     } catch (err) {
       if (flags.json) io.out(JSON.stringify(errorJson(err)) + '\n');
+      // A failure while running is not a misuse of the command: no help text after it, even when the
+      // program asks for help after errors (main.ts does, for commander's own usage errors).
+      cmd.showHelpAfterError(false);
       // 130: the shell's code for "ended by SIGINT".
       cmd.error(describeError(err), { exitCode: err instanceof InterruptedError ? 130 : 1, code: `reelay.${errorCode(err)}` });
     }
@@ -193,6 +196,7 @@ function errorJson(err: unknown): Record<string, unknown> {
 /** The human report: for an API error its code, message and param (what to fix), and the request id. */
 export function describeError(err: unknown): string {
   if (err instanceof TaskEndedError) return `error: ${err.message}`;
+  if (err instanceof ConnectionError) return `error: cannot reach the gateway (--base-url / REELAY_URL): ${err.message}`;
   if (err instanceof ReelayError) {
     const lines = [`error: ${err.message}`];
     if (err.code) lines.push(`  code: ${err.code}`);

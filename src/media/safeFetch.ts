@@ -163,10 +163,14 @@ function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
-/** Builds the gateway's outbound fetch over one connection pool that enforces `guard` on every connect. */
-export function createSafeFetch(guard: AddressGuard, opts: { connections?: number } = {}): { fetch: SafeFetch; close(): Promise<void> } {
+/**
+ * Builds an outbound fetch over one connection pool. With a guard, every hop and every connect is checked
+ * (URLs from clients and upstream replies); without one (`null`), it is a plain client for the upstream
+ * APIs the operator configured, which may well live on a private network.
+ */
+export function createSafeFetch(guard: AddressGuard | null, opts: { connections?: number } = {}): { fetch: SafeFetch; close(): Promise<void> } {
   const agent = new Agent({
-    connect: { lookup: guard.lookup() },
+    ...(guard ? { connect: { lookup: guard.lookup() } } : {}),
     connections: opts.connections ?? 256,
     keepAliveTimeout: 10_000,
   });
@@ -177,7 +181,7 @@ export function createSafeFetch(guard: AddressGuard, opts: { connections?: numbe
     let body = o.body;
     const maxRedirects = o.maxRedirects ?? 5;
     for (let hop = 0; ; hop++) {
-      const url = guard.checkUrl(current, o.requireHttps ?? false);
+      const url = guard ? guard.checkUrl(current, o.requireHttps ?? false) : new URL(current);
       let res: Dispatcher.ResponseData;
       try {
         res = await request(url, {

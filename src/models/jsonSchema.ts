@@ -88,7 +88,7 @@ export function fieldSchema(field: FieldSpec): Schema {
  * `const` ignores null (pattern, anyOf of pattern branches, ranges, lengths, items), so only those change.
  */
 function nullable(s: Schema): Schema {
-  return s; const out: Schema = { ...s, type: [s.type, 'null'] };
+  const out: Schema = { ...s, type: [s.type, 'null'] };
   if (Array.isArray(s.enum)) out.enum = [...s.enum, null];
   if ('const' in s) {
     delete out.const;

@@ -33,11 +33,16 @@ export const HTTP_URL_PATTERN = '^[hH][tT][tT][pP][sS]?://[^\\s\\x00-\\x1f\\x7f/
 /** Longest http(s) URL accepted (data URIs are bounded by the body limit instead). */
 export const MAX_URL_LENGTH = 8192;
 
-/** Any data URI: decides whether a value is judged as a data URI or as a URL. */
-export const DATA_URI_PREFIX_PATTERN = `^${asciiCaseInsensitive('data:')}`;
+/**
+ * Any data URI: decides whether a value is judged as a data URI or as a URL. The scheme is matched in lower
+ * case only, because media/inlineImages.ts picks the values it decodes with startsWith('data:'): a
+ * `DATA:` value let through here would go upstream undecoded.
+ */
+export const DATA_URI_PREFIX_PATTERN = '^data:';
 
 /**
- * An inline image: data:image/<type>;base64,<payload>. Only the form is checked here; the payload is decoded
- * and checked against the model's image rules later (media), so the seed's abbreviated "iVBORw0KGgo..." passes.
+ * An inline image: data:image/<type>;base64,<payload> (media type and `base64` in any case, as
+ * media/images.ts decodes them). Only the form is checked here; the payload is decoded and checked against
+ * the model's image rules later (media), so the seed's abbreviated "iVBORw0KGgo..." passes.
  */
-export const DATA_IMAGE_PATTERN = `^${asciiCaseInsensitive('data:image/')}[A-Za-z0-9.+-]+;${asciiCaseInsensitive('base64,')}`;
+export const DATA_IMAGE_PATTERN = `^data:${asciiCaseInsensitive('image/')}[A-Za-z0-9.+-]+;${asciiCaseInsensitive('base64,')}`;

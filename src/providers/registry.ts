@@ -6,6 +6,7 @@ import type { ChannelConfig } from '../config/schema.ts';
 import { ConfigError } from '../config/configError.ts';
 import type { VideoProvider } from './types.ts';
 import { SimulatorProvider } from './simulator/simulatorProvider.ts';
+import { ApimartProvider } from './apimart/apimartProvider.ts';
 import type { RenderPool } from './simulator/renderPool.ts';
 
 export interface ProviderDeps {
@@ -19,8 +20,21 @@ export interface ProviderDeps {
 
 type Factory = (channel: ChannelConfig, deps: ProviderDeps) => VideoProvider;
 
+/** Per-call timeout for an upstream, from the channel's options (ms). */
+function timeoutOf(c: ChannelConfig): number | undefined {
+  const t = c.options.timeout_ms;
+  return typeof t === 'number' && t > 0 ? t : undefined;
+}
+
 const FACTORIES: Partial<Record<ChannelConfig['provider'], Factory>> = {
   simulator: (_c, d) => new SimulatorProvider({ workDir: d.simWorkDir, latencyMs: d.simLatencyMs, pool: d.renderPool }),
+  apimart: (c) =>
+    new ApimartProvider({
+      baseUrl: c.base_url ?? 'https://api.apimart.ai',
+      apiKey: c.api_key!,
+      timeoutMs: timeoutOf(c),
+      inlineStoredImages: c.options.inline_stored_images !== false,
+    }),
 };
 
 export function createProvider(channel: ChannelConfig, deps: ProviderDeps, index: number): VideoProvider {

@@ -72,7 +72,10 @@ export interface UpstreamFailure {
 }
 
 export interface ProviderContext {
+  /** For URLs that come from clients or upstream replies: SSRF-guarded, https-only where asked. */
   fetch: SafeFetch;
+  /** For the upstream's own API at the channel's configured base URL (trusted operator configuration). */
+  api: SafeFetch;
   storage: ObjectStorage;
   logger: Logger;
   signal?: AbortSignal;
@@ -89,6 +92,12 @@ export interface VideoProvider {
   readonly kind: string;
   /** Model ids this provider can serve. */
   supports(modelId: string): boolean;
+  /**
+   * Whether this upstream can take this particular request (e.g. a host that allows fewer reference images
+   * than the seed model does). A string says why not: the channel is skipped for the task, and if no
+   * channel can take it the task fails (refunded) with that reason. Absent = every supported request.
+   */
+  canServe?(request: ValidatedRequest): true | string;
   start(req: StartRequest, ctx: ProviderContext): Promise<UpstreamOperation>;
   status(op: UpstreamOperation, ctx: ProviderContext): Promise<StatusResult>;
   /** Asks the upstream to stop; absent when the upstream has no cancel. */

@@ -67,6 +67,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
   const adminToken = await ensureAdminToken(config, announce);
   const guard = new AddressGuard({ allow: config.allow_private_hosts });
   const outbound = createSafeFetch(guard);
+  const upstreamApi = createSafeFetch(null);
   const metrics = new Metrics();
 
   const renderPool = new RenderPool({ concurrency: config.engine.render_concurrency ?? Math.max(1, os.availableParallelism()) });
@@ -111,6 +112,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     prices,
     inputs: new InputInspector({ storage, fetch: outbound.fetch, signer, publicBaseUrl: publicUrl, logger }),
     fetch: outbound.fetch,
+    api: upstreamApi.fetch,
     logger,
     workerId,
     leaseMs: config.engine.lease_ms,
@@ -226,6 +228,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
         await sweepers?.stop();
         await renderPool.close();
         await outbound.close();
+        await upstreamApi.close();
         await store.close();
         logger.info('reelay stopped');
       })()),

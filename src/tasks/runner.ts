@@ -25,7 +25,10 @@ export interface RunnerDeps {
   router: ChannelRouter;
   prices: PriceBook;
   inputs: InputInspector;
+  /** Guarded fetch for URLs from clients and upstream replies. */
   fetch: SafeFetch;
+  /** Plain client for the configured upstream APIs. */
+  api: SafeFetch;
   logger: Logger;
   workerId: string;
   leaseMs: number;
@@ -49,7 +52,7 @@ export class TaskRunner {
   }
 
   private ctx(): ProviderContext {
-    return { fetch: this.d.fetch, storage: this.d.storage, logger: this.d.logger };
+    return { fetch: this.d.fetch, api: this.d.api, storage: this.d.storage, logger: this.d.logger };
   }
 
   async run(task: TaskRecord): Promise<void> {
@@ -113,6 +116,15 @@ export class TaskRunner {
         return void (await this.update(current, { attempts: rounds, failedChannels: [], error: lastError, release: true, nextCheckAt: now + retryDelay(rounds) }));
       }
       const channel = pick.channel;
+      const fits = channel.provider.canServe?.({ model: current.model, mode: current.mode, params: current.params }) ?? true;
+      if (fits !== true) {
+        lastError = { code: 'upstream_rejected', message: `${channel.name}: ${fits}` };
+        failed = [...failed, channel.name];
+        if (!this.d.router.channels.some((c) => c.serves(current.model) && !failed.includes(c.name) && (c.provider.canServe?.({ model: current.model, mode: current.mode, params: current.params }) ?? true) === true)) {
+          return void (await this.fail(current, { code: 'upstream_rejected', message: `No configured upstream can take this request: ${fits}` }));
+        }
+        continue;
+      }
       channel.submitBudget?.take(now);
       try {
         const operation = await channel.provider.start(

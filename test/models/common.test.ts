@@ -125,12 +125,18 @@ describe('URL forms', () => {
       expect(validate({ model: 'happyhorse-1.0', prompt: 'p', video_url: url }).params.video_url).toBe(url);
     },
   );
-  it.each(['data:image/png;base64,AAAA', 'data:image/jpeg;base64,', 'DATA:IMAGE/WEBP;BASE64,AAAA', 'data:image/svg+xml;base64,PHN2Zz4='])(
+  it.each(['data:image/png;base64,AAAA', 'data:image/jpeg;base64,', 'data:IMAGE/WEBP;BASE64,AAAA', 'data:image/svg+xml;base64,PHN2Zz4='])(
     'the image data URI %s is accepted in image fields (its payload is checked later, when decoded)',
     (uri) => {
       expect(validate({ model: 'Omni-Flash-Ext', prompt: 'p', image_urls: [uri] }).mode).toBe('I2V');
     },
   );
+  it('the data: scheme itself must be lower case (the inline-image store only decodes values starting with "data:")', () => {
+    expectContractError(errorOf({ model: 'Omni-Flash-Ext', prompt: 'p', image_urls: ['DATA:image/png;base64,AAAA'] }), {
+      code: 'invalid_url',
+      param: 'image_urls',
+    });
+  });
   it('a long data URI is not held to the 8192-character URL limit', () => {
     const uri = `data:image/png;base64,${'A'.repeat(100_000)}`;
     expect(validate({ model: 'veo3.1-fast-official', prompt: 'p', first_frame_image: uri }).mode).toBe('I2V');

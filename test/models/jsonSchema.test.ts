@@ -4,7 +4,7 @@
  * every request the validator refuses — except the kinds listed in NOT_EXPRESSIBLE, which are asserted to be
  * exactly that gap.
  */
-import Ajv2020Module from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/errors.ts';
@@ -30,9 +30,6 @@ const NOT_EXPRESSIBLE = {
   'url-parse':
     'an http(s) URL of the right shape that the WHATWG URL parser refuses: an invalid IPv4 host (999.999.999.999), a port above 65535, an empty host after userinfo',
 } as const;
-
-// ajv's CJS build: the class is the module's default export.
-const Ajv2020 = (Ajv2020Module as unknown as { default: typeof Ajv2020Module }).default ?? Ajv2020Module;
 
 function compile(spec: ModelSpec) {
   // Strict, including strictTypes: the schema must be clean for the strictest consumer. `x-reelay-modes` is
