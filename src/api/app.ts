@@ -14,6 +14,7 @@ import { balanceRoutes } from './routes/balance.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
+import { hookRoutes } from './routes/hooks.ts';
 import { authenticate } from './auth.ts';
 
 const ulid = monotonicFactory();
@@ -69,6 +70,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(ctx));
   await app.register(fileRoutes(ctx));
+  await app.register(hookRoutes(ctx));
   await app.register(adminRoutes(ctx), { prefix: '/admin' });
   await app.register(
     async (v1) => {

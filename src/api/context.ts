@@ -14,6 +14,7 @@ import type { TaskRecord } from '../tasks/task.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import type { RateLimiter } from './rateLimiter.ts';
+import type { HookUrls } from '../channels/hookUrls.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -34,6 +35,8 @@ export interface AppContext {
   metrics: Metrics;
   logger: Logger;
   adminToken: string;
+  /** Signs and checks the per-task callback URLs given to upstreams. */
+  hooks: HookUrls;
   /** A result or upload URL for a stored object (gateway-signed, or the storage's presigned URL). */
   urlFor(key: string, expiresAt: number): string;
   /** Best-effort: tell the upstream to stop a task that was cancelled. */

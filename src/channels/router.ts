@@ -23,6 +23,8 @@ export interface ChannelSettings {
   /** First poll after submit and the slowest poll interval, ms. */
   pollMinMs: number;
   pollMaxMs: number;
+  /** Give the upstream a callback URL where it supports one. */
+  webhooks: boolean;
 }
 
 export interface ChannelHealth {

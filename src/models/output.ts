@@ -44,7 +44,10 @@ export function planOutput(spec: ModelSpec, req: ValidatedRequest, facts: InputF
     [width, height] = ratio >= 1 ? [even(short * ratio), short] : [short, even(short / ratio)];
   } else {
     const row = out.sizing.table[resolution];
-    const exact = fromInput ? Object.entries(row).find(([a]) => Math.abs(parseAspect(a) - ratio) / ratio < 0.01)?.[1] : row[aspectName];
+    // An input image takes a table size when it has that entry's nominal aspect (1600×1200 is 4:3) or the
+    // size's own shape (1088×832 itself, which is not exactly 4:3).
+    const near = (r: number) => Math.abs(r - ratio) / ratio < 0.01;
+    const exact = fromInput ? Object.entries(row).find(([a, [w, h]]) => near(parseAspect(a)) || near(w / h))?.[1] : row[aspectName];
     if (exact) {
       [width, height] = exact;
     } else {

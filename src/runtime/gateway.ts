@@ -16,6 +16,7 @@ import { MemoryRateLimiter } from '../api/rateLimiter.ts';
 import { ApiKeys } from '../accounts/apiKeys.ts';
 import { PriceBook } from '../billing/prices.ts';
 import { Channel, ChannelRouter } from '../channels/router.ts';
+import { HookUrls } from '../channels/hookUrls.ts';
 import { listModels } from '../models/registry.ts';
 import { FileStorage } from '../media/storage/files.ts';
 import type { ObjectStorage } from '../media/storage/types.ts';
@@ -63,7 +64,9 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
 
   const store: Store = new SqliteStore(path.join(config.data_dir, 'reelay.db'), { synchronous: config.sqlite_synchronous });
   const storage: ObjectStorage = new FileStorage(path.join(config.data_dir, 'objects'));
-  const signer = new UrlSigner(await loadOrCreateSecret(path.join(config.data_dir, 'url-signing.key')), publicUrl);
+  const secret = await loadOrCreateSecret(path.join(config.data_dir, 'url-signing.key'));
+  const signer = new UrlSigner(secret, publicUrl);
+  const hooks = new HookUrls(secret, publicUrl);
   const adminToken = await ensureAdminToken(config, announce);
   const guard = new AddressGuard({ allow: config.allow_private_hosts });
   const outbound = createSafeFetch(guard);
@@ -94,6 +97,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
             pollRps: c.poll_rps,
             pollMinMs: c.poll_min_ms,
             pollMaxMs: c.poll_max_ms,
+            webhooks: c.webhooks,
           },
           createProvider(c, providerDeps, i),
         ),
@@ -120,6 +124,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     maxResultBytes: config.engine.max_result_bytes,
     maxSubmitRounds: config.engine.max_submit_rounds,
     maxStepErrors: config.engine.max_step_errors,
+    hooks,
     onFinished: (t) => metrics.tasksFinished.inc({ model: t.model, status: t.status }),
   });
   const engine = runsWorker
@@ -180,6 +185,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     metrics,
     logger,
     adminToken,
+    hooks,
     urlFor,
     cancelUpstream: (task) => runner.cancelUpstream(task),
     wakeTask: (id) => engine?.wake(id),

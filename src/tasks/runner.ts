@@ -9,6 +9,7 @@ import { planOutput } from '../models/output.ts';
 import type { ModelSpec } from '../models/spec.ts';
 import type { PriceBook } from '../billing/prices.ts';
 import type { Channel, ChannelRouter } from '../channels/router.ts';
+import type { HookUrls } from '../channels/hookUrls.ts';
 import type { ObjectStorage } from '../media/storage/types.ts';
 import type { SafeFetch } from '../media/safeFetch.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -39,6 +40,8 @@ export interface RunnerDeps {
   maxSubmitRounds: number;
   /** Consecutive failed polls or result copies before a task fails. */
   maxStepErrors: number;
+  /** Callback URLs for upstreams that can call back (channels with webhooks on). */
+  hooks?: HookUrls;
   /** Called when a task finishes (metrics, wake-ups). */
   onFinished?: (task: TaskRecord) => void;
   now?: () => number;
@@ -136,6 +139,7 @@ export class TaskRunner {
             inputs,
             facts: current.facts ?? {},
             upstreamModel: channel.upstreamModel(current.model),
+            webhookUrl: channel.settings.webhooks && this.d.hooks ? this.d.hooks.urlFor(channel.name, current.id) : undefined,
           },
           this.ctx(),
         );

@@ -225,3 +225,14 @@ describe('audio, count, fps', () => {
     }
   });
 });
+
+describe('wan2.5-preview image-to-video: an input with a table size’s own shape', () => {
+  it('a 1088x832 image at 720p keeps 1088x832 (not the area rule)', async () => {
+    const { planOutput } = await import('../../src/models/output.ts');
+    const { findModel } = await import('../../src/models/registry.ts');
+    const { validateRequest } = await import('../../src/models/validate.ts');
+    const spec = findModel('wan2.5-preview')!;
+    const req = validateRequest({ model: 'wan2.5-preview', image_urls: ['https://e.com/a.png'] });
+    expect(planOutput(spec, req, { width: 1088, height: 832 })).toMatchObject({ width: 1088, height: 832 });
+  });
+});

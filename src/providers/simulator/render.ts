@@ -69,8 +69,8 @@ export async function renderSimulatedVideo(opts: RenderOptions): Promise<void> {
     await fs.rename(tmpPath, outPath);
   } catch (e) {
     await fs.rm(tmpPath, { force: true });
-    if (e instanceof Error && /No such filter: 'drawtext'/.test(e.message)) {
-      e.message += '\nthis ffmpeg has no drawtext (built without libfreetype); set REELAY_FFMPEG to one that has it';
+    if (e instanceof Error && /No such filter: 'drawtext'|Unknown encoder 'libx264'/.test(e.message)) {
+      e.message += '\nthis ffmpeg lacks drawtext (libfreetype) or libx264; point REELAY_FFMPEG at one that has both';
     }
     throw e;
   } finally {
@@ -128,9 +128,13 @@ function layOut(o: RenderOptions): Layout {
   return { margin, headerSize, promptSize, promptLines: lines, promptTop, promptHeight, counterSize, dotSize, barHeight };
 }
 
+/** More than fits on any frame, even at the smallest font size. */
+const MAX_PROMPT_CHARS = 5000;
+
 /** Control characters would render as boxes or break lines oddly; keep newlines, flatten the rest. */
 function displayPrompt(prompt: string): string {
   const text = prompt
+    .slice(0, MAX_PROMPT_CHARS)
     .replace(/\r\n?|[\u2028\u2029]/g, '\n')
     .replace(/\t/g, '    ')
     .replace(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g, ' ')

@@ -34,7 +34,7 @@ export class RenderPool {
   private readonly renderer: Renderer;
   private readonly queue: Job[] = [];
   private readonly running = new Set<Job>();
-  private readonly settled = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<void>>();
   /** Work in flight or queued, by output path: a second request for the same file joins the first. */
   private readonly byPath = new Map<string, Promise<void>>();
   private closed = false;
@@ -101,7 +101,7 @@ export class RenderPool {
     const error = new RenderPoolClosedError();
     for (const job of this.queue.splice(0)) job.reject(error);
     for (const job of this.running) job.controller.abort(error);
-    await Promise.allSettled([...this.settled]);
+    await Promise.allSettled([...this.inFlight]);
   }
 
   private drain(): void {
@@ -113,10 +113,10 @@ export class RenderPool {
         .then(job.resolve, job.reject)
         .finally(() => {
           this.running.delete(job);
-          this.settled.delete(run);
+          this.inFlight.delete(run);
           if (!this.closed) this.drain();
         });
-      this.settled.add(run);
+      this.inFlight.add(run);
     }
   }
 }

@@ -142,27 +142,34 @@ export class SimulatorProvider implements VideoProvider {
 
   private ensureRender(op: SimOperation, ctx: ProviderContext): void {
     if (this.renders.has(op.job)) return;
+    const renderAll = (background: string | undefined) =>
+      Promise.all(
+        Array.from({ length: op.plan.count }, (_, i) =>
+          this.opts.pool.render({
+            outPath: this.fileOf(op, i),
+            width: op.plan.width,
+            height: op.plan.height,
+            fps: op.plan.fps,
+            seconds: op.plan.seconds,
+            audio: op.plan.audio,
+            prompt: op.prompt,
+            seed: op.seed,
+            model: op.model,
+            index: i,
+            count: op.plan.count,
+            inputImagePath: background,
+          }),
+        ),
+      );
     const work = (async () => {
       const background = await this.fetchImage(op, ctx);
       try {
-        await Promise.all(
-          Array.from({ length: op.plan.count }, (_, i) =>
-            this.opts.pool.render({
-              outPath: this.fileOf(op, i),
-              width: op.plan.width,
-              height: op.plan.height,
-              fps: op.plan.fps,
-              seconds: op.plan.seconds,
-              audio: op.plan.audio,
-              prompt: op.prompt,
-              seed: op.seed,
-              model: op.model,
-              index: i,
-              count: op.plan.count,
-              inputImagePath: background,
-            }),
-          ),
-        );
+        await renderAll(background);
+      } catch (e) {
+        if (!background) throw e;
+        // An input image ffmpeg cannot decode must not fail the job: render on the plain background.
+        ctx.logger.warn({ job: op.job, err: String(e) }, 'render with the input image failed; rendering without it');
+        await renderAll(undefined);
       } finally {
         if (background) await fs.promises.rm(background, { force: true });
       }
