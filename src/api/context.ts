@@ -39,6 +39,8 @@ export interface AppContext {
   hooks: HookUrls;
   /** A result or upload URL for a stored object (gateway-signed, or the storage's presigned URL). */
   urlFor(key: string, expiresAt: number): string;
+  /** A task reached a terminal state outside the engine (a client's cancel): metrics, webhooks. */
+  taskFinished(task: TaskRecord): void;
   /** Best-effort: tell the upstream to stop a task that was cancelled. */
   cancelUpstream(task: TaskRecord): Promise<void>;
   /** An upstream called us back about a task: check it now. */

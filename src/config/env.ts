@@ -48,6 +48,7 @@ const SETTINGS: Record<string, Kind> = {
   'engine.max_submit_rounds': 'int',
   'engine.max_step_errors': 'int',
   'webhooks.timeout_ms': 'int',
+  'webhooks.first_retry_ms': 'int',
   'webhooks.retry_window_seconds': 'int',
   idempotency_window_seconds: 'int',
 };

@@ -109,8 +109,9 @@ export const configSchema = z
     webhooks: z
       .object({
         timeout_ms: positiveInt.default(10_000),
-        /** Deliveries are retried with exponential backoff for this long. */
-        retry_window_seconds: positiveInt.default(2 * 3600),
+        /** Deliveries are retried with exponential backoff (first retry after this, doubling, capped at 15 min) for the window. */
+        first_retry_ms: positiveInt.default(10_000),
+        retry_window_seconds: z.number().int().min(3600, 'at least 3600 (deliveries are retried for at least an hour)').default(2 * 3600),
       })
       .strict()
       .prefault({}),

@@ -135,6 +135,21 @@ export class AddressGuard {
     return url;
   }
 
+  /**
+   * Resolves `hostname` and refuses it when every address is forbidden (a callback URL given at submit).
+   * A host that does not resolve now is let through: delivery re-checks each connection anyway.
+   */
+  async checkResolves(hostname: string, timeoutMs = 2000): Promise<void> {
+    const host = stripBrackets(hostname);
+    if (net.isIP(host) || this.isHostAllowed(host)) return;
+    const lookup = dns.promises.lookup(host, { all: true }).catch(() => undefined);
+    const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), timeoutMs).unref());
+    const addresses = await Promise.race([lookup, timeout]);
+    if (addresses && addresses.length > 0 && addresses.every((a) => !this.isAddressAllowed(a.address))) {
+      throw new BlockedUrlError(`${host} resolves to a private or reserved address`);
+    }
+  }
+
   private literalAllowed(hostname: string): boolean {
     const host = stripBrackets(hostname);
     return net.isIP(host) !== 0 && this.allowedAny && this.allowed.check(host, net.isIP(host) === 6 ? 'ipv6' : 'ipv4');

@@ -31,6 +31,9 @@ import { TaskRunner } from '../tasks/runner.ts';
 import { InputInspector } from '../tasks/inputs.ts';
 import { Sweepers } from '../tasks/sweepers.ts';
 import { SubmitService } from '../tasks/submit.ts';
+import type { TaskRecord } from '../tasks/task.ts';
+import { WebhookDeliverer } from '../webhooks/deliverer.ts';
+import { registerUsageMetrics } from './usageMetrics.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { ensureAdminToken } from './adminToken.ts';
@@ -125,7 +128,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     maxSubmitRounds: config.engine.max_submit_rounds,
     maxStepErrors: config.engine.max_step_errors,
     hooks,
-    onFinished: (t) => metrics.tasksFinished.inc({ model: t.model, status: t.status }),
+    onFinished: (t) => taskFinished(t),
   });
   const engine = runsWorker
     ? new TaskEngine(store, runner, logger, {
@@ -144,6 +147,21 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
         uploadTtlSeconds: config.retention.upload_ttl_seconds,
       })
     : null;
+
+  const deliverer = runsWorker
+    ? new WebhookDeliverer(store, outbound.fetch, urlFor, logger, {
+        timeoutMs: config.webhooks.timeout_ms,
+        firstRetryMs: config.webhooks.first_retry_ms,
+        retryWindowMs: config.webhooks.retry_window_seconds * 1000,
+        leaseMs: config.webhooks.timeout_ms * 3,
+        concurrency: 32,
+        idleSleepMs: config.engine.idle_sleep_ms,
+      })
+    : null;
+  function taskFinished(t: TaskRecord): void {
+    metrics.tasksFinished.inc({ model: t.model, status: t.status });
+    if (t.callbackUrl) deliverer?.wake();
+  }
 
   const submit = new SubmitService({
     store,
@@ -166,6 +184,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
   metrics.gauge('reelay_tasks_unfinished', 'Tasks not yet finished, by model.', ['model'], async (set) => {
     for (const m of listModels()) set({ model: m.id }, await store.countUnfinished(m.id));
   });
+  registerUsageMetrics(metrics, store);
   metrics.gauge('reelay_engine_in_flight', 'Task steps running in this process.', [], (set) => set({}, engine?.inFlight ?? 0));
   metrics.gauge('reelay_render_pool', 'Simulator renders running and waiting.', ['state'], (set) => {
     set({ state: 'running' }, renderPool.pending);
@@ -188,6 +207,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     hooks,
     urlFor,
     cancelUpstream: (task) => runner.cancelUpstream(task),
+    taskFinished,
     wakeTask: (id) => engine?.wake(id),
     accepting: () => accepting,
     readiness: async (): Promise<ReadinessCheck[]> => {
@@ -215,6 +235,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
   if (store instanceof SqliteStore) await releaseDeadLocalLeases(store, logger);
   engine?.start();
   sweepers?.start();
+  deliverer?.start();
   logger.info({ url: listenUrl, publicUrl, dataDir: config.data_dir, role: config.role, channels: router.channels.map((c) => c.name) }, 'reelay listening');
 
   let closing: Promise<void> | null = null;
@@ -232,6 +253,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
         await app.close();
         await engine?.stop();
         await sweepers?.stop();
+        await deliverer?.stop();
         await renderPool.close();
         await outbound.close();
         await upstreamApi.close();

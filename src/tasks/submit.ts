@@ -53,7 +53,7 @@ export class SubmitService {
     if (key.models && !key.models.includes(spec.id)) {
       throw new ApiError('permission_denied', `This API key may not use ${spec.id}; it may use ${key.models.join(', ') || 'no models'}.`, 'model');
     }
-    const callbackUrl = this.callbackUrl(body as Record<string, unknown>);
+    const callbackUrl = await this.callbackUrl(body as Record<string, unknown>);
     if (!this.d.router.servesModel(spec.id)) throw new ApiError('no_channel', `No upstream channel is configured for ${spec.id}.`, 'model');
     await this.checkQueue(spec.id);
 
@@ -121,7 +121,7 @@ export class SubmitService {
     );
   }
 
-  private callbackUrl(body: Record<string, unknown>): string | null {
+  private async callbackUrl(body: Record<string, unknown>): Promise<string | null> {
     const raw = body.callback_url;
     if (raw === undefined || raw === null) return null;
     if (typeof raw !== 'string') throw new ApiError('invalid_type', 'callback_url must be an http(s) URL string.', 'callback_url');
@@ -134,6 +134,11 @@ export class SubmitService {
     const host = url.hostname.toLowerCase();
     if ((host === 'localhost' || host.endsWith('.localhost')) && !this.d.guard.isHostAllowed(host)) {
       throw new ApiError('invalid_url', 'callback_url is not allowed: localhost is a loopback address.', 'callback_url');
+    }
+    try {
+      await this.d.guard.checkResolves(url.hostname);
+    } catch (e) {
+      throw new ApiError('invalid_url', `callback_url is not allowed: ${(e as Error).message}.`, 'callback_url');
     }
     return url.toString();
   }

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/errors.ts';
-import type { Store, NewKey } from '../../src/store/types.ts';
+import type { Store, NewKey, LedgerEntry } from '../../src/store/types.ts';
 import type { NewTask, TaskOutcome } from '../../src/tasks/task.ts';
 
 export type StoreFactory = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
@@ -64,7 +64,7 @@ const failed: TaskOutcome = { status: 'failed', error: { code: 'upstream_error',
 /** Ledger rows add up to the key's figures; balance = top-ups − spent − held. */
 export async function expectLedgerConsistent(store: Store, keyId: string): Promise<void> {
   const key = (await store.getKey(keyId))!;
-  const rows = [];
+  const rows: LedgerEntry[] = [];
   let cursor: string | undefined;
   do {
     const page = await store.listLedger(keyId, { cursor, limit: 500 });

@@ -43,7 +43,7 @@ export function taskRoutes(ctx: AppContext) {
       const res = await ctx.store.finishTask(task.id, { status: 'cancelled', error: { code: 'cancelled', message: 'Cancelled at the client’s request; the hold was refunded in full.' } }, Date.now());
       if (!res) throw new ApiError('not_found', `No task ${task.id}.`, 'task_id');
       if (!res.changed) throw new ApiError('task_not_cancellable', `Task ${task.id} has already finished (${res.task.status}).`, 'task_id');
-      ctx.metrics.tasksFinished.inc({ model: task.model, status: 'cancelled' });
+      ctx.taskFinished(res.task);
       // Telling the upstream is best-effort and must not hold the answer up.
       void ctx.cancelUpstream(task).catch((e) => req.log.warn({ err: String(e), taskId: task.id }, 'upstream cancel failed'));
       return { code: 200, data: taskView(res.task, urlFor) };

@@ -62,13 +62,16 @@ export class FakeServer {
   /** Requests answered, by kind (kept even when `record` is off). */
   readonly counts = new Map<string, number>();
 
-  /** Adds a route; `path` may contain :name segments. */
+  /**
+   * Adds a route; `path` may contain :name segments. A parameter starts a segment (`/:name`); a colon
+   * inside a segment is literal, for Google-style custom methods (`/models/:model:predictLongRunning`).
+   */
   route(method: string, path: string, kind: string, handler: Handler): this {
     const names: string[] = [];
     const pattern = new RegExp(
-      `^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:([A-Za-z_]+)(\\\*)?/g, (_, name: string, star: string | undefined) => {
+      `^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\/:([A-Za-z_]+)(\\\*)?/g, (_, name: string, star: string | undefined) => {
         names.push(name);
-        return star ? '(.+)' : '([^/]+)';
+        return star ? '/(.+)' : '/([^/]+)';
       })}$`,
     );
     this.routes.push({ method, pattern, names, kind, handler });
