@@ -1,7 +1,9 @@
 /**
  * Inline images (data:image/...;base64 URIs) in a validated request: decoded, checked against the field's
  * image rules, stored under inputs/<day>/<task>/, and replaced in the request by a signed URL of the stored
- * copy. The first image's size is returned as an input fact (image-to-video takes its aspect).
+ * copy. Images uploaded to this gateway and passed by their signed URL are checked against the same rules
+ * (read from storage, not over HTTP) and passed on as they are. The first image's size is returned as an
+ * input fact (image-to-video takes its aspect).
  */
 import { ApiError } from '../errors.ts';
 import type { ModelSpec, ImageRules } from '../models/spec.ts';
@@ -10,7 +12,7 @@ import type { InputFacts } from '../models/output.ts';
 import type { StoredInput } from '../tasks/task.ts';
 import type { ObjectStorage } from './storage/types.ts';
 import type { UrlSigner } from './signedUrls.ts';
-import { checkImage, contentTypeFor, decodeDataUri, extensionFor, probeImage, type ImageContext } from './images.ts';
+import { checkImage, contentTypeFor, decodeDataUri, extensionFor, probeImage, probeImageStream, type ImageContext } from './images.ts';
 
 export interface InlineImageDeps {
   storage: ObjectStorage;
@@ -41,13 +43,21 @@ export async function storeInlineImages(spec: ModelSpec, request: ValidatedReque
       for (let i = 0; i < list.length; i++) {
         const index = def.type === 'images' ? i : null;
         const param = index === null ? field : `${field}[${i}]`;
-        if (!list[i].startsWith('data:')) continue;
+        if (!list[i].startsWith('data:')) {
+          // An image uploaded to this gateway (POST /v1/uploads/images) was only checked for being an image;
+          // whether this model takes it is checked here, before anything is charged.
+          const ownKey = d.signer.keyOf(list[i], Math.floor(d.now / 1000));
+          if (ownKey === undefined) continue;
+          const image = await checkStoredImage(d.storage, ownKey, def.rules, { param: field, label: param, model: spec.id });
+          if (facts.width === undefined) Object.assign(facts, { width: image.width, height: image.height });
+          continue;
+        }
         const image = decodeAndCheck(list[i], def.rules, { param: field, label: param, model: spec.id });
         if (facts.width === undefined) Object.assign(facts, { width: image.width, height: image.height });
         const key = `inputs/${day}/${d.taskId}/${field}${index === null ? '' : `-${i}`}.${extensionFor(image.format)}`;
         const contentType = contentTypeFor(image.format);
         await d.storage.put(key, image.bytes, { contentType, maxBytes: def.rules.maxBytes });
-        inputs.push({ field, index, key, contentType });
+        inputs.push({ field, index, key, contentType, bytes: image.bytes.length });
         list[i] = d.signer.sign(key, expiresAt);
       }
       params[field] = Array.isArray(value) ? list : list[0];
@@ -65,4 +75,15 @@ function decodeAndCheck(uri: string, rules: ImageRules, ctx: ImageContext) {
   checkImage(info, bytes.length, rules, ctx);
   if (!info || info.format === 'other') throw new ApiError('invalid_image', `${ctx.label} is not an image reelay can read.`, ctx.param);
   return { bytes, format: info.format, width: info.width, height: info.height };
+}
+
+/** An object in this gateway's storage, checked against `rules` like a base64 image (only its head is read). */
+async function checkStoredImage(storage: ObjectStorage, key: string, rules: ImageRules, ctx: ImageContext) {
+  const object = await storage.get(key).catch(() => undefined);
+  if (!object) throw new ApiError('invalid_url', `${ctx.label ?? ctx.param} refers to an upload that is no longer stored; upload the image again.`, ctx.param);
+  const probe = await probeImageStream(object.body, rules.maxBytes);
+  object.body.destroy();
+  checkImage(probe.info, probe, rules, ctx);
+  const info = probe.info!;
+  return { width: info.width, height: info.height };
 }

@@ -47,6 +47,30 @@ export class UrlSigner {
     return nowSeconds < Number(expiresText) ? 'ok' : 'expired';
   }
 
+  /**
+   * The storage key of `url` when it is one of this signer's own URLs, unexpired and correctly signed at
+   * `nowSeconds`; undefined for any other URL.
+   */
+  keyOf(url: string, nowSeconds: number): string | undefined {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return undefined;
+    }
+    const base = new URL(this.#base);
+    const prefix = `${base.pathname.replace(/\/+$/, '')}/files/`;
+    if (u.origin !== base.origin || !u.pathname.startsWith(prefix)) return undefined;
+    let key: string;
+    try {
+      key = u.pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
+    } catch {
+      return undefined; // malformed percent-encoding
+    }
+    const verdict = this.verify(key, u.searchParams.get('expires') ?? undefined, u.searchParams.get('sig') ?? undefined, nowSeconds);
+    return verdict === 'ok' ? key : undefined;
+  }
+
   #mac(key: string, expires: string): string {
     return createHmac('sha256', this.#secret).update(`${PURPOSE}\n${expires}\n${key}`).digest('base64url');
   }

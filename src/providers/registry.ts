@@ -6,7 +6,12 @@ import type { ChannelConfig } from '../config/schema.ts';
 import { ConfigError } from '../config/configError.ts';
 import type { VideoProvider } from './types.ts';
 import { SimulatorProvider } from './simulator/simulatorProvider.ts';
-import { ApimartProvider } from './apimart/apimartProvider.ts';
+import { createApimartProvider } from './apimart/index.ts';
+import { createDashscopeProvider } from './dashscope/index.ts';
+import { createViduProvider } from './vidu/index.ts';
+import { createGeminiProvider } from './gemini/index.ts';
+import { createVertexProvider } from './vertex/index.ts';
+import { createFalProvider } from './fal/index.ts';
 import type { RenderPool } from './simulator/renderPool.ts';
 
 export interface ProviderDeps {
@@ -20,29 +25,23 @@ export interface ProviderDeps {
 
 type Factory = (channel: ChannelConfig, deps: ProviderDeps) => VideoProvider;
 
-/** Per-call timeout for an upstream, from the channel's options (ms). */
-function timeoutOf(c: ChannelConfig): number | undefined {
-  const t = c.options.timeout_ms;
-  return typeof t === 'number' && t > 0 ? t : undefined;
-}
-
-const FACTORIES: Partial<Record<ChannelConfig['provider'], Factory>> = {
+const FACTORIES: Record<ChannelConfig['provider'], Factory> = {
   simulator: (_c, d) => new SimulatorProvider({ workDir: d.simWorkDir, latencyMs: d.simLatencyMs, pool: d.renderPool }),
-  apimart: (c) =>
-    new ApimartProvider({
-      baseUrl: c.base_url ?? 'https://api.apimart.ai',
-      apiKey: c.api_key!,
-      timeoutMs: timeoutOf(c),
-      inlineStoredImages: c.options.inline_stored_images !== false,
-    }),
+  apimart: (c) => createApimartProvider(c),
+  dashscope: (c) => createDashscopeProvider(c),
+  vidu: (c) => createViduProvider(c),
+  gemini: (c) => createGeminiProvider(c),
+  vertex: (c) => createVertexProvider(c),
+  fal: (c) => createFalProvider(c),
 };
 
 export function createProvider(channel: ChannelConfig, deps: ProviderDeps, index: number): VideoProvider {
-  const factory = FACTORIES[channel.provider];
-  if (!factory) {
-    throw new ConfigError(`channels[${index}] (${channel.name}).provider: ${channel.provider} is not available in this build`);
+  try {
+    return FACTORIES[channel.provider](channel, deps);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`channels[${index}]: ${e.message}`);
+    throw e;
   }
-  return factory(channel, deps);
 }
 
 /** The channel every model uses when none is configured. */

@@ -23,6 +23,8 @@ export interface MediaInput {
   /** Storage key when the gateway holds a copy (inline base64 and uploads); lets adapters inline the bytes. */
   storageKey?: string;
   contentType?: string;
+  /** Size of the stored copy, when the gateway knows it (inline images). */
+  bytes?: number;
 }
 
 export interface StartRequest {
@@ -97,7 +99,7 @@ export interface VideoProvider {
    * than the seed model does). A string says why not: the channel is skipped for the task, and if no
    * channel can take it the task fails (refunded) with that reason. Absent = every supported request.
    */
-  canServe?(request: ValidatedRequest): true | string;
+  canServe?(request: ValidatedRequest, inputs: MediaInput[]): true | string;
   start(req: StartRequest, ctx: ProviderContext): Promise<UpstreamOperation>;
   status(op: UpstreamOperation, ctx: ProviderContext): Promise<StatusResult>;
   /** Asks the upstream to stop; absent when the upstream has no cancel. */

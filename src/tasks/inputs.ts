@@ -72,7 +72,7 @@ export class InputInspector {
         urls.forEach((url, i) => {
           const index = def.type === 'images' ? i : null;
           const stored = task.inputs.find((s) => s.field === field && s.index === index);
-          inputs.push({ field, index, url, storageKey: stored?.key ?? this.ownObjectKey(url), contentType: stored?.contentType });
+          inputs.push({ field, index, url, storageKey: stored?.key ?? this.ownObjectKey(url), contentType: stored?.contentType, bytes: stored?.bytes });
         });
       } else if (def.type === 'video_url' || def.type === 'audio_url') {
         inputs.push({ field, index: null, url: value as string });

@@ -119,11 +119,12 @@ export class TaskRunner {
         return void (await this.update(current, { attempts: rounds, failedChannels: [], error: lastError, release: true, nextCheckAt: now + retryDelay(rounds) }));
       }
       const channel = pick.channel;
-      const fits = channel.provider.canServe?.({ model: current.model, mode: current.mode, params: current.params }) ?? true;
+      const request = { model: current.model, mode: current.mode, params: current.params };
+      const fits = channel.provider.canServe?.(request, inputs) ?? true;
       if (fits !== true) {
         lastError = { code: 'upstream_rejected', message: `${channel.name}: ${fits}` };
         failed = [...failed, channel.name];
-        if (!this.d.router.channels.some((c) => c.serves(current.model) && !failed.includes(c.name) && (c.provider.canServe?.({ model: current.model, mode: current.mode, params: current.params }) ?? true) === true)) {
+        if (!this.d.router.channels.some((c) => c.serves(current.model) && !failed.includes(c.name) && (c.provider.canServe?.(request, inputs) ?? true) === true)) {
           return void (await this.fail(current, { code: 'upstream_rejected', message: `No configured upstream can take this request: ${fits}` }));
         }
         continue;

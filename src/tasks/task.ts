@@ -76,6 +76,7 @@ export interface StoredInput {
   index: number | null;
   key: string;
   contentType: string;
+  bytes?: number;
 }
 
 export interface TaskRecord {

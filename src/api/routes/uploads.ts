@@ -44,14 +44,19 @@ export function uploadRoutes(ctx: AppContext) {
         yield head;
         for await (const chunk of rest) yield chunk as Buffer;
       })());
+      const tooLarge = () => new ApiError('body_too_large', `The image is larger than ${limit} bytes, the most an upload may be.`, 'file');
       let stored;
       try {
         stored = await ctx.storage.put(key, body, { contentType, maxBytes: limit });
       } catch (e) {
-        if ((e as { code?: string }).code === 'too_large' || part.file.truncated) {
-          throw new ApiError('body_too_large', `The image is larger than ${limit} bytes, the most an upload may be.`, 'file');
-        }
+        if ((e as { code?: string }).code === 'too_large' || part.file.truncated) throw tooLarge();
         throw e;
+      }
+      // Busboy stops a file at `fileSize` by ending its stream early (truncated), not with an error, so
+      // a file just over the limit arrives as exactly `limit` bytes: a cut-off image that must not be kept.
+      if (part.file.truncated) {
+        await ctx.storage.delete(key).catch(() => undefined);
+        throw tooLarge();
       }
       const expiresAt = Math.floor(now.getTime() / 1000) + ctx.config.retention.upload_ttl_seconds;
       reply.code(200);

@@ -12,9 +12,6 @@
  */
 import { z } from 'zod';
 
-export const TASK_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'UNKNOWN'] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-
 export const submitReply = z.object({
   request_id: z.string().optional(),
   output: z.object({ task_id: z.string().min(1), task_status: z.string().optional() }).passthrough(),
@@ -36,7 +33,8 @@ export const taskReply = z.object({
   output: z
     .object({
       task_id: z.string().optional(),
-      // Kept as a string so an unexpected status is reported by name instead of failing the parse.
+      // PENDING | RUNNING | SUCCEEDED | FAILED | CANCELED | UNKNOWN; kept a string so an unexpected status is
+      // reported by name instead of failing the parse.
       task_status: z.string(),
       video_url: z.string().optional(),
       code: z.string().optional(),
@@ -46,7 +44,6 @@ export const taskReply = z.object({
   usage: usage.optional().nullable(),
 });
 
-export type TaskReply = z.output<typeof taskReply>;
 export type TaskUsage = z.output<typeof usage>;
 
 /** `{request_id, code, message}`: every DashScope error reply, whatever the HTTP status. */

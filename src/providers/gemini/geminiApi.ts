@@ -42,4 +42,4 @@ export const operationReply = z
   })
   .passthrough();
 
-export type GeminiOperationReply = z.output<typeof operationReply>;
+export type GeminiVideo = z.output<typeof generatedVideo>;

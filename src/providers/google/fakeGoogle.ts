@@ -24,7 +24,7 @@ const HTTP_STATUS_NAMES: Record<number, string> = {
 };
 
 /** `{"error": {code, message, status, details?}}` as Google's APIs answer errors. */
-export function googleError(code: number, message: string, reason?: string): FakeResponse {
+export function googleError(code: number, message: string, reason?: string): FakeResponse & { status: number } {
   const details = reason ? [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com' }] : undefined;
   return { status: code, body: { error: { code, message, status: HTTP_STATUS_NAMES[code] ?? 'UNKNOWN', ...(details ? { details } : {}) } } };
 }

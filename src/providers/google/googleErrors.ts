@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { httpError, type JsonReply } from '../http.ts';
-import { ProviderError } from '../types.ts';
+import type { ProviderError } from '../types.ts';
 
 export const googleStatus = z
   .object({
@@ -48,20 +48,11 @@ export function googleCode(e: GoogleStatus | undefined): string | undefined {
 }
 
 /**
- * A ProviderError for a Google HTTP error reply. RESOURCE_EXHAUSTED is Google's quota/rate limit: it slows
- * the channel down (rateLimited) whatever HTTP status carries it; Google maps it to 429, which http.ts
- * already treats so, but the status name is the documented signal.
+ * A ProviderError for a Google HTTP error reply, with Google's message and code. Google answers quota and
+ * rate limits (RESOURCE_EXHAUSTED) with 429 (AIP-193), which http.ts classes as retryable and rate-limited.
  */
 export function googleHttpError(provider: string, reply: JsonReply): ProviderError {
   const parsed = errorBody.safeParse(reply.json);
   const e = parsed.success ? parsed.data.error : undefined;
-  const error = httpError(provider, reply, e?.message, googleCode(e));
-  if (e?.status !== 'RESOURCE_EXHAUSTED' || error.rateLimited) return error;
-  return new ProviderError(error.message, {
-    retryable: true,
-    status: error.status,
-    upstreamCode: error.upstreamCode,
-    retryAfterMs: error.retryAfterMs,
-    rateLimited: true,
-  });
+  return httpError(provider, reply, e?.message, googleCode(e));
 }

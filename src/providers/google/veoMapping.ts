@@ -42,6 +42,8 @@ export interface VeoImageRule {
 const SDK = 'js-genai generateVideosConfigToMldev/ToVertex';
 const SDK_VERTEX_ONLY = (param: string) => `the Gemini API refuses it (js-genai: "${param} parameter is only supported in Gemini Enterprise Agent Platform mode")`;
 
+const GEMINI_NO_DONT_ALLOW = 'person_generation "disallow" (dont_allow) is not offered for Veo 3.1 on the Gemini API; a vertex channel can take it';
+
 /**
  * APIMart person_generation per API and mode. Vertex takes dont_allow | allow_adult | allow_all in every mode
  * (VideoGenerationModelParams). UNCERTAIN for the Gemini API: its Veo 3.1 docs, as quoted in
@@ -49,8 +51,6 @@ const SDK_VERTEX_ONLY = (param: string) => `the Gemini API refuses it (js-genai:
  * only allow_all for text-to-video and only allow_adult with a frame image; dont_allow is listed for Veo 2.
  * Each entry is the whole policy for its case: change one entry to change it.
  */
-const GEMINI_NO_DONT_ALLOW = 'person_generation "disallow" (dont_allow) is not offered for Veo 3.1 on the Gemini API; a vertex channel can take it';
-
 const PERSON_GENERATION: Record<VeoApi, Partial<Record<Mode, Record<string, VeoOutcome>>>> = {
   vertex: {
     T2V: { allow_adult: { send: 'allow_adult' }, disallow: { send: 'dont_allow' } },
@@ -58,7 +58,8 @@ const PERSON_GENERATION: Record<VeoApi, Partial<Record<Mode, Record<string, VeoO
     FLF: { allow_adult: { send: 'allow_adult' }, disallow: { send: 'dont_allow' } },
   },
   gemini: {
-    // Sending allow_adult here is refused by Google; leaving it out asks for no more than the client did.
+    // allow_adult cannot be asked for here: the field is left out and Google's text-to-video default applies
+    // (UNCERTAIN whether that default, presumably allow_all, is wider than the client's allow_adult).
     T2V: { allow_adult: { omit: 'Gemini API text-to-video takes only allow_all' }, disallow: { refuse: GEMINI_NO_DONT_ALLOW } },
     I2V: { allow_adult: { send: 'allow_adult' }, disallow: { refuse: GEMINI_NO_DONT_ALLOW } },
     FLF: { allow_adult: { send: 'allow_adult' }, disallow: { refuse: GEMINI_NO_DONT_ALLOW } },

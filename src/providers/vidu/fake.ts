@@ -32,7 +32,8 @@ const DURATIONS: Record<string, { min: number; max: number } | null> = {
 const IMAGE = /^(https?:\/\/\S+|data:image\/(png|jpeg|jpg|webp);base64,[A-Za-z0-9+/]+=*)$/;
 const CALLBACK_RETRY_MS = 40;
 
-export function viduError(status: number, reason: string, message: string): FakeResponse {
+/** Vidu's error body; also usable as a FakeServer fault. */
+export function viduError(status: number, reason: string, message: string): { status: number; body: unknown } {
   return { status, body: { code: status, reason, message, metadata: { trace_id: crypto.randomBytes(16).toString('hex') } } };
 }
 
@@ -140,9 +141,13 @@ export class ViduFake {
   }
 
   private scheduleCallbacks(job: FakeJob, callbackUrl: string): void {
-    const at = (fraction: number, attempts: number) => setTimeout(() => void this.deliver(job, callbackUrl, attempts), job.latencyMs * fraction + 1);
+    const at = (fraction: number, retries: number, last: boolean) =>
+      setTimeout(() => {
+        if (last) this.timers.delete(job.id);
+        void this.deliver(job, callbackUrl, retries);
+      }, job.latencyMs * fraction + 1);
     // processing begins at 30 % of the latency (FakeJobs) and is sent once; the final state at 100 % is retried.
-    this.timers.set(job.id, [at(0.3, 0), at(1, 3)]);
+    this.timers.set(job.id, [at(0.3, 0, false), at(1, 3, true)]);
   }
 
   private async deliver(job: FakeJob, callbackUrl: string, retries: number): Promise<void> {

@@ -105,7 +105,8 @@ describe('vidu adapter', () => {
 
   describe('states', () => {
     it('walks created/queueing → processing → success as queued → running → succeeded', async () => {
-      fake.jobs.latencyMs = 600;
+      // Long enough that even a slow first poll still sees `created` (the first 10 %).
+      fake.jobs.latencyMs = 1500;
       const op = await vidu.start(startRequest({ model: 'viduq3', prompt: 'x', image_urls: urls(1) }, h, fake.url), h.ctx);
       const viduStates: string[] = [];
       const reelayStates: string[] = [];
@@ -141,20 +142,20 @@ describe('vidu adapter', () => {
     const submit = () => vidu.start(startRequest({ model: 'viduq3', prompt: 'x', image_urls: urls(1) }, h, fake.url), h.ctx);
 
     it('429 QuotaExceeded is retryable and rate-limited, with Vidu’s message', async () => {
-      fake.server.failNext('submit', viduError(429, 'QuotaExceeded', 'quota exceeded') as never);
+      fake.server.failNext('submit', viduError(429, 'QuotaExceeded', 'quota exceeded'));
       const e = await providerError(submit());
       expect([e.retryable, e.rateLimited, e.status, e.upstreamCode]).toEqual([true, true, 429, 'QuotaExceeded']);
       expect(e.message).toMatch(/^vidu answered 429: quota exceeded \(trace [0-9a-f]{32}\)$/);
     });
 
     it('400 CreditInsufficient pauses the channel (rate-limited) and fails over instead of failing the task', async () => {
-      fake.server.failNext('submit', viduError(400, 'CreditInsufficient', 'insufficient credits') as never);
+      fake.server.failNext('submit', viduError(400, 'CreditInsufficient', 'insufficient credits'));
       const e = await providerError(submit());
       expect([e.retryable, e.rateLimited, e.retryAfterMs, e.upstreamCode]).toEqual([true, true, 600_000, 'CreditInsufficient']);
     });
 
     it('400 OperationInProcess is retryable without slowing the channel', async () => {
-      fake.server.failNext('submit', viduError(400, 'OperationInProcess', 'operation in process, please retry later') as never);
+      fake.server.failNext('submit', viduError(400, 'OperationInProcess', 'operation in process, please retry later'));
       const e = await providerError(submit());
       expect([e.retryable, e.rateLimited]).toEqual([true, false]);
     });
@@ -215,7 +216,7 @@ describe('vidu adapter', () => {
       const op = { id: 'vidu_any', model: 'viduq3' };
       const denied = await providerError(new ViduProvider({ baseUrl: fake.url, apiKey: 'wrong' }).cancel(op, h.ctx));
       expect([denied.retryable, denied.status]).toEqual([false, 401]);
-      fake.server.failNext('cancel', viduError(503, 'ServiceUnavailable', 'try later') as never);
+      fake.server.failNext('cancel', viduError(503, 'ServiceUnavailable', 'try later'));
       const down = await providerError(vidu.cancel(op, h.ctx));
       expect([down.retryable, down.status]).toEqual([true, 503]);
     });
@@ -225,11 +226,12 @@ describe('vidu adapter', () => {
     const dataUri = (bytes: number) => `data:image/png;base64,${'A'.repeat(Math.ceil(bytes / 3) * 4)}`;
 
     it('canServe refuses inline images that would take the body over 20 MB, and takes the rest', () => {
-      const big = validateRequest({ model: 'viduq3', prompt: 'x', image_urls: [dataUri(5e6), dataUri(5e6), dataUri(5e6)] });
-      expect(vidu.canServe(big)).toMatch(/^the request to Vidu would be 20\.0 MB with 3 inline image\(s\), over Vidu's 20\.0 MB body limit/);
+      const big = validateRequest({ model: 'viduq3', prompt: 'x', image_urls: [dataUri(5.2e6), dataUri(5.2e6), dataUri(5.2e6)] });
+      expect(vidu.canServe(big)).toMatch(/^the request to Vidu would be 20\.8 MB with 3 inline image\(s\), over Vidu's 20\.0 MB body limit/);
       const bigger = validateRequest({ model: 'viduq3', prompt: 'x', image_urls: [dataUri(8e6), dataUri(8e6)] });
       expect(vidu.canServe(bigger)).toMatch(/would be 21\.3 MB with 2 inline image/);
-      expect(vidu.canServe(validateRequest({ model: 'viduq3', prompt: 'x', image_urls: [dataUri(4e6), dataUri(4e6)] }))).toBe(true);
+      // 19.6 MB of images: close to the limit, still served.
+      expect(vidu.canServe(validateRequest({ model: 'viduq3', prompt: 'x', image_urls: [dataUri(4.9e6), dataUri(4.9e6), dataUri(4.9e6)] }))).toBe(true);
       expect(vidu.canServe(validateRequest({ model: 'viduq3', prompt: 'x', image_urls: urls(7) }))).toBe(true);
     });
 

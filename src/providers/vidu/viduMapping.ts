@@ -82,14 +82,15 @@ export function bodyLimitProblem(bytes: number, inlineImages: number): string | 
 const UNSEEN_FIELDS_BYTES = 4096;
 
 /**
- * canServe's check: the body this request would make, counting every image given inline as a data URI.
- * Images the gateway stored are URLs at this point (their size is unknown until start reads them), so
- * start() checks again with their stored sizes.
+ * canServe's check: the body this request would make, counting every image given inline as a data URI
+ * and every image the gateway stored (sent inline by start) at its stored size. Uploads referenced by URL
+ * have no known size here, so start() checks again with what storage reports.
  */
-export function inlineBodyProblem(request: ValidatedRequest): string | undefined {
+export function inlineBodyProblem(request: ValidatedRequest, stored: { bytes: number; contentType: string }[] = []): string | undefined {
   const images = request.params.image_urls;
   const inline = Array.isArray(images) ? images.filter((i) => typeof i === 'string' && i.startsWith('data:')).length : 0;
-  if (inline === 0) return undefined;
+  if (inline + stored.length === 0) return undefined;
   const body = mapReference2Video(request.params, { model: request.model, audio: true, taskId: '' });
-  return bodyLimitProblem(jsonBytes(body) + UNSEEN_FIELDS_BYTES, inline);
+  const storedBytes = stored.reduce((n, s) => n + dataUriLength(s.bytes, s.contentType), 0);
+  return bodyLimitProblem(jsonBytes(body) + storedBytes + UNSEEN_FIELDS_BYTES, inline + stored.length);
 }

@@ -52,8 +52,9 @@ export class ViduProvider implements VideoProvider {
     return this.models.has(modelId);
   }
 
-  canServe(request: ValidatedRequest): true | string {
-    return inlineBodyProblem(request) ?? true;
+  canServe(request: ValidatedRequest, inputs: MediaInput[] = []): true | string {
+    const stored = inputs.filter((i) => i.storageKey && i.bytes !== undefined).map((i) => ({ bytes: i.bytes!, contentType: i.contentType ?? 'image/png' }));
+    return inlineBodyProblem(request, stored) ?? true;
   }
 
   private headers(): Record<string, string> {

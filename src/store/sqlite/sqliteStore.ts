@@ -13,6 +13,7 @@ import { finishMoves, holdMove, type LedgerMove } from '../../billing/settlement
 import { formatMoney } from '../../billing/money.ts';
 import { TERMINAL_STATUSES, type NewTask, type TaskOutcome, type TaskRecord } from '../../tasks/task.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { GroupCommit } from './groupCommit.ts';
 import { newTaskRecord, taskColumns, TASK_COLUMN_NAMES, toAttempt, toDelivery, toKey, toLedger, toTask } from '../rows.ts';
 import type {
   ApiKeyRecord,
@@ -43,6 +44,8 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly patchStatements = new Map<string, Database.Statement>();
   private readonly s;
+  /** Every write goes through here: one transaction and one fsync per event-loop turn's worth of writes. */
+  readonly commit: GroupCommit;
 
   constructor(file: string, opts: SqliteStoreOptions = {}) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -53,6 +56,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.s = this.prepare();
+    this.commit = new GroupCommit(this.db);
   }
 
   private migrate(): void {
@@ -146,6 +150,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Let writes already queued commit first.
+    await this.commit.run(() => undefined);
     if (this.db.open) this.db.close();
   }
 
@@ -153,12 +159,11 @@ export class SqliteStore implements Store {
   // Keys and money
 
   async createKey(key: NewKey): Promise<ApiKeyRecord> {
-    const tx = this.db.transaction(() => {
+    return this.commit.run(() => {
       this.s.insertKey.run({ ...key, models: key.models ? JSON.stringify(key.models) : null });
       if (key.balanceMicros > 0) this.move(key.id, null, { kind: 'topup', balanceDelta: key.balanceMicros, heldDelta: 0, spentDelta: 0, note: 'opening balance' }, key.createdAt);
       return toKey(this.s.keyById.get(key.id) as Row);
     });
-    return tx.immediate();
   }
 
   async findKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
@@ -183,22 +188,25 @@ export class SqliteStore implements Store {
     if (patch.maxConcurrentTasks !== undefined) (sets.push('max_concurrent_tasks = @mct'), (values.mct = patch.maxConcurrentTasks));
     if (patch.models !== undefined) (sets.push('models = @models'), (values.models = patch.models ? JSON.stringify(patch.models) : null));
     if (sets.length === 0) return this.getKey(id);
-    const r = this.db.prepare(`UPDATE api_keys SET ${sets.join(', ')} WHERE id = @id RETURNING *`).get(values) as Row | undefined;
-    return r ? toKey(r) : undefined;
+    return this.commit.run(() => {
+      const r = this.db.prepare(`UPDATE api_keys SET ${sets.join(', ')} WHERE id = @id RETURNING *`).get(values) as Row | undefined;
+      return r ? toKey(r) : undefined;
+    });
   }
 
   async revokeKey(id: string, at: number): Promise<ApiKeyRecord | undefined> {
-    const r = this.s.revokeKey.get(at, id) as Row | undefined;
-    return r ? toKey(r) : undefined;
+    return this.commit.run(() => {
+      const r = this.s.revokeKey.get(at, id) as Row | undefined;
+      return r ? toKey(r) : undefined;
+    });
   }
 
   async adjustBalance(id: string, amount: number, kind: 'topup' | 'adjustment', note: string | null, at: number): Promise<ApiKeyRecord | undefined> {
-    const tx = this.db.transaction(() => {
+    return this.commit.run(() => {
       if (!this.s.keyById.get(id)) return undefined;
       this.move(id, null, { kind, balanceDelta: amount, heldDelta: 0, spentDelta: 0, note }, at);
       return toKey(this.s.keyById.get(id) as Row);
     });
-    return tx.immediate();
   }
 
   /** Applies one ledger move to a key and records it; throws payment_required if the balance would go negative. */
@@ -230,7 +238,7 @@ export class SqliteStore implements Store {
   // Tasks
 
   async createTask(input: NewTask, opts: CreateTaskOptions): Promise<CreateTaskResult> {
-    const tx = this.db.transaction((): CreateTaskResult => {
+    return this.commit.run((): CreateTaskResult => {
       const idem = opts.idempotency;
       if (idem) {
         const prior = this.s.idemGet.get(input.keyId, idem.key) as Row | undefined;
@@ -263,7 +271,6 @@ export class SqliteStore implements Store {
       if (idem) this.s.idemInsert.run(input.keyId, idem.key, idem.requestHash, task.id, input.createdAt);
       return { task, replayed: false };
     });
-    return tx.immediate();
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
@@ -283,13 +290,14 @@ export class SqliteStore implements Store {
   }
 
   async claimTasks(owner: string, now: number, leaseMs: number, limit: number): Promise<TaskRecord[]> {
-    const rows = this.s.claim.all({ owner, until: now + leaseMs, now, limit }) as Row[];
-    return rows.map(toTask);
+    return this.commit.run(() => (this.s.claim.all({ owner, until: now + leaseMs, now, limit }) as Row[]).map(toTask));
   }
 
   async claimTask(id: string, owner: string, now: number, leaseMs: number): Promise<TaskRecord | undefined> {
-    const r = this.s.claimOne.get({ id, owner, until: now + leaseMs, now }) as Row | undefined;
-    return r ? toTask(r) : undefined;
+    return this.commit.run(() => {
+      const r = this.s.claimOne.get({ id, owner, until: now + leaseMs, now }) as Row | undefined;
+      return r ? toTask(r) : undefined;
+    });
   }
 
   async updateTask(id: string, owner: string, patch: TaskPatch, now: number): Promise<TaskRecord | undefined> {
@@ -301,12 +309,15 @@ export class SqliteStore implements Store {
       );
       this.patchStatements.set(sql, stmt);
     }
-    const r = stmt.get({ ...values, id, owner, now }) as Row | undefined;
-    return r ? toTask(r) : undefined;
+    const prepared = stmt;
+    return this.commit.run(() => {
+      const r = prepared.get({ ...values, id, owner, now }) as Row | undefined;
+      return r ? toTask(r) : undefined;
+    });
   }
 
   async finishTask(id: string, outcome: TaskOutcome, now: number): Promise<FinishResult | undefined> {
-    const tx = this.db.transaction((): FinishResult | undefined => {
+    return this.commit.run((): FinishResult | undefined => {
       const row = this.s.taskById.get(id) as Row | undefined;
       if (!row) return undefined;
       const task = toTask(row);
@@ -329,7 +340,6 @@ export class SqliteStore implements Store {
       if (task.callbackUrl) this.s.insertWebhook.run(task.id, task.keyId, task.callbackUrl, outcome.status, now, now);
       return { task: toTask(this.s.taskById.get(id) as Row), changed: true };
     });
-    return tx.immediate();
   }
 
   async leaseOwners(): Promise<string[]> {
@@ -337,7 +347,7 @@ export class SqliteStore implements Store {
   }
 
   async releaseLeases(owner: string, now: number): Promise<number> {
-    return this.s.releaseLeases.run({ owner, now }).changes;
+    return this.commit.run(() => this.s.releaseLeases.run({ owner, now }).changes);
   }
 
   async nextDueAt(): Promise<number | undefined> {
@@ -359,18 +369,18 @@ export class SqliteStore implements Store {
   }
 
   async clearResult(id: string): Promise<void> {
-    this.s.clearResult.run(id);
+    await this.commit.run(() => this.s.clearResult.run(id));
   }
 
   // ------------------------------------------------------------------------------------------------
   // Webhooks
 
   async claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookDelivery[]> {
-    return (this.s.claimWebhooks.all({ now, until: now + leaseMs, limit }) as Row[]).map(toDelivery);
+    return this.commit.run(() => (this.s.claimWebhooks.all({ now, until: now + leaseMs, limit }) as Row[]).map(toDelivery));
   }
 
   async recordWebhookAttempt(a: WebhookAttempt, next: { deliveredAt?: number; abandonedAt?: number; nextAttemptAt?: number }): Promise<void> {
-    const tx = this.db.transaction(() => {
+    await this.commit.run(() => {
       this.s.insertAttempt.run(a.deliveryId, a.attempt, a.at, a.status, a.error, a.durationMs);
       this.s.updateDelivery.run({
         id: a.deliveryId,
@@ -382,7 +392,6 @@ export class SqliteStore implements Store {
         next: next.nextAttemptAt ?? null,
       });
     });
-    tx.immediate();
   }
 
   async listWebhookDeliveries(q: { taskId?: string; keyId?: string; limit: number }) {
