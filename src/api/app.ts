@@ -2,7 +2,7 @@
  * The HTTP app (Fastify): request ids, JSON parsing, the error catalogue rendering, access logs and
  * metrics, then one plugin per resource. Tests call `app.inject()` with no port.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { monotonicFactory } from 'ulid';
 import { ApiError, isApiError } from '../errors.ts';
 import type { AppContext } from './context.ts';
@@ -27,6 +27,20 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.limits.body_limit_bytes,
     return503OnClosing: true,
+    // Path parameters are ids (tasks, keys): longer ones reach the routes, which answer 404 after auth.
+    routerOptions: { maxParamLength: 1024 },
+    // The router's own refusals (bad percent-encoding, an absurdly long parameter) would otherwise answer
+    // in Fastify's body shape and without a request id; they get the catalogue's like every other error.
+    frameworkErrors: (err, req, reply) => {
+      const e =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new ApiError('route_not_found', `No resource at ${req.url.split('?')[0].slice(0, 80)}…: a path segment is too long to name one.`)
+          : err.code === 'FST_ERR_BAD_URL'
+            ? new ApiError('invalid_request_error', 'The URL path is not valid percent-encoding.')
+            : toApiError(err);
+      ctx.metrics.rejected.inc({ code: e.code });
+      void (reply as unknown as FastifyReply).code(e.status).header('x-request-id', req.id).headers(e.headers).send(e.toBody());
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${ulid()}`;

@@ -174,6 +174,12 @@ export class AddressGuard {
   }
 }
 
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-goog-api-key', 'x-api-key', 'api-key']);
+
+function withoutCredentials(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.has(k.toLowerCase())));
+}
+
 function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
@@ -194,6 +200,7 @@ export function createSafeFetch(guard: AddressGuard | null, opts: { connections?
     let current = raw;
     let method = o.method ?? 'GET';
     let body = o.body;
+    let headers = o.headers;
     const maxRedirects = o.maxRedirects ?? 5;
     for (let hop = 0; ; hop++) {
       const url = guard ? guard.checkUrl(current, o.requireHttps ?? false) : new URL(current);
@@ -202,7 +209,7 @@ export function createSafeFetch(guard: AddressGuard | null, opts: { connections?
         res = await request(url, {
           dispatcher: agent,
           method: method as Dispatcher.HttpMethod,
-          headers: o.headers,
+          headers,
           body,
           signal: o.signal,
           headersTimeout: o.headersTimeoutMs ?? 30_000,
@@ -217,19 +224,22 @@ export function createSafeFetch(guard: AddressGuard | null, opts: { connections?
       const location = res.headers.location;
       if (res.statusCode >= 300 && res.statusCode < 400 && location && hop < maxRedirects) {
         res.body.resume();
-        current = new URL(String(location), url).toString();
+        const next = new URL(String(location), url);
+        // Credentials go only to the origin they were meant for (a signed download may redirect to a CDN).
+        if (next.origin !== url.origin && headers) headers = withoutCredentials(headers);
+        current = next.toString();
         if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
           method = 'GET';
           body = undefined;
         }
         continue;
       }
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+      const replyHeaders: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) replyHeaders[k] = Array.isArray(v) ? v.join(', ') : String(v);
       const stream = res.body;
       return {
         status: res.statusCode,
-        headers,
+        headers: replyHeaders,
         url: url.toString(),
         body: stream,
         text: () => stream.text(),

@@ -37,6 +37,7 @@ import { registerUsageMetrics } from './usageMetrics.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { ensureAdminToken } from './adminToken.ts';
+import { ConfigError } from '../config/configError.ts';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -60,6 +61,9 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
   const logger = opts.logger ?? createLogger(config.log_level);
   const announce = opts.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
   fs.mkdirSync(config.data_dir, { recursive: true });
+  for (const [setting, value] of [['database_url', config.database_url], ['redis_url', config.redis_url], ['s3', config.s3]] as const) {
+    if (value !== undefined) throw new ConfigError(`${setting}: multi-process mode (PostgreSQL, Redis, S3) is not available in this build yet`);
+  }
 
   const port = config.port === 0 ? await freePort(config.host) : config.port;
   const listenUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -185,6 +189,16 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     for (const m of listModels()) set({ model: m.id }, await store.countUnfinished(m.id));
   });
   registerUsageMetrics(metrics, store);
+  metrics.gauge('reelay_channel_healthy', 'Whether each channel takes work now (0 while cooling down or throttled).', ['channel', 'provider'], (set) => {
+    const now = Date.now();
+    for (const c of router.channels) set({ channel: c.name, provider: c.provider.kind }, c.isHealthy(now) && c.throttledUntil <= now ? 1 : 0);
+  });
+  metrics.gauge('reelay_channel_in_flight', 'Tasks this process has upstream, per channel.', ['channel'], (set) => {
+    for (const c of router.channels) set({ channel: c.name }, c.inFlight);
+  });
+  metrics.gauge('reelay_channel_cooldowns', 'Cooldowns entered in a row, per channel (0 = healthy).', ['channel'], (set) => {
+    for (const c of router.channels) set({ channel: c.name }, c.health.cooldowns);
+  });
   metrics.gauge('reelay_engine_in_flight', 'Task steps running in this process.', [], (set) => set({}, engine?.inFlight ?? 0));
   metrics.gauge('reelay_render_pool', 'Simulator renders running and waiting.', ['state'], (set) => {
     set({ state: 'running' }, renderPool.pending);

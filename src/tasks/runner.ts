@@ -269,7 +269,8 @@ export class TaskRunner {
           videos.push({ key, bytes: stat.bytes, contentType: stat.contentType, ...facts });
           continue;
         }
-        const opened = await (channel?.provider.openOutput ?? openUpstreamOutput)(o, this.ctx());
+        const provider = channel?.provider;
+        const opened = provider?.openOutput ? await provider.openOutput(o, this.ctx()) : await openUpstreamOutput(o, this.ctx());
         const stored = await this.d.storage.put(key, opened.body, { contentType: normaliseVideoType(opened.contentType), maxBytes: this.d.maxResultBytes });
         videos.push({ key, bytes: stored.bytes, contentType: stored.contentType, ...facts });
       }

@@ -168,7 +168,7 @@ export function runProviderContract(subject: ProviderSubject): void {
         if (final.state !== 'succeeded') return;
         expect(final.outputs.length).toBe(req.plan.count);
         for (const out of final.outputs) {
-          const opened = await (provider.openOutput ?? openUpstreamOutput)(out, h.ctx);
+          const opened = provider.openOutput ? await provider.openOutput(out, h.ctx) : await openUpstreamOutput(out, h.ctx);
           expect((await readAll(opened.body)).equals(video)).toBe(true);
         }
       });

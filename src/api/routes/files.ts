@@ -20,11 +20,15 @@ export function fileRoutes(ctx: AppContext) {
     });
     if (res.status === 404) throw new ApiError('not_found', 'This file is no longer stored.');
     reply.code(res.status).headers(res.headers);
-    return reply.send(res.body ?? '');
+    // No payload at all for HEAD (and 304): an empty string would make Fastify answer Content-Length: 0
+    // instead of the object's length, which players and download tools read from HEAD.
+    return res.body ? reply.send(res.body) : reply.send();
   }
 
   return async (app: FastifyInstance) => {
-    // Fastify answers HEAD through this route too (exposeHeadRoutes); serve() sends no body for it.
-    app.get('/files/*', serve);
+    // HEAD is its own route: Fastify's automatic HEAD route would set Content-Length to the length of the
+    // (empty) payload instead of the object's. serve() sends no body for it.
+    app.get('/files/*', { exposeHeadRoute: false }, serve);
+    app.head('/files/*', serve);
   };
 }

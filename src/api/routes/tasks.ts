@@ -1,6 +1,7 @@
 /** GET /v1/tasks/{id}, GET /v1/tasks, POST /v1/tasks/{id}/cancel — a key sees only its own tasks. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors.ts';
+import { findModel, modelIds } from '../../models/registry.ts';
 import { isTerminal, type TaskRecord, type TaskStatus } from '../../tasks/task.ts';
 import { taskView } from '../taskView.ts';
 import type { AppContext } from '../context.ts';
@@ -33,7 +34,12 @@ export function taskRoutes(ctx: AppContext) {
       if (q.cursor !== undefined && !/^task_[0-9A-Z]{26}$/.test(q.cursor)) {
         throw new ApiError('invalid_cursor', 'cursor must be a next_cursor value this endpoint returned.', 'cursor');
       }
-      const page = await ctx.store.listTasks(req.apiKey.id, { status: q.status as TaskStatus | undefined, model: q.model, cursor: q.cursor, limit });
+      // Model ids are matched without regard to case, as submit matches them; an id no model has is a mistake.
+      const model = q.model === undefined ? undefined : findModel(q.model)?.id;
+      if (q.model !== undefined && model === undefined) {
+        throw new ApiError('invalid_query', `model must be one of ${modelIds().join(', ')}.`, 'model');
+      }
+      const page = await ctx.store.listTasks(req.apiKey.id, { status: q.status as TaskStatus | undefined, model, cursor: q.cursor, limit });
       return { code: 200, data: page.items.map((t) => taskView(t, urlFor)), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };
     });
 
