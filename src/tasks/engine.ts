@@ -6,6 +6,7 @@
 import type { Store } from '../store/types.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { TaskRunner } from './runner.ts';
+import { WakeableSleep } from '../runtime/wakeableSleep.ts';
 
 export interface EngineOptions {
   workerId: string;
@@ -19,7 +20,7 @@ export interface EngineOptions {
 export class TaskEngine {
   private running = false;
   private readonly active = new Set<Promise<void>>();
-  private wakeUp: (() => void) | null = null;
+  private readonly sleeper = new WakeableSleep();
   private loopDone: Promise<void> | null = null;
   /** Ids asked for by webhooks: claimed at once, ahead of the due queue. */
   private readonly urgent = new Set<string>();
@@ -44,13 +45,13 @@ export class TaskEngine {
   /** Look for due work now (a task was submitted); with an id, check that task now (upstream webhook). */
   wake(taskId?: string): void {
     if (taskId) this.urgent.add(taskId);
-    this.wakeUp?.();
+    this.sleeper.wake();
   }
 
   /** Stops claiming, waits for running steps (each ends by releasing its lease), then returns. */
   async stop(graceMs = 30_000): Promise<void> {
     this.running = false;
-    this.wakeUp?.();
+    this.sleeper.wake();
     await this.loopDone;
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.active]), timeout]);
@@ -59,7 +60,7 @@ export class TaskEngine {
   private track(p: Promise<void>): void {
     const tracked = p.catch((e) => this.logger.error({ err: e }, 'task step crashed')).finally(() => {
       this.active.delete(tracked);
-      this.wakeUp?.();
+      this.sleeper.wake();
     });
     this.active.add(tracked);
   }
@@ -101,17 +102,6 @@ export class TaskEngine {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = null;
-        done();
-      };
-    });
+    return this.running ? this.sleeper.sleep(ms) : Promise.resolve();
   }
 }

@@ -9,6 +9,7 @@ import type { SafeFetch } from '../media/safeFetch.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { taskView, type UrlFor } from '../api/taskView.ts';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.ts';
+import { WakeableSleep } from '../runtime/wakeableSleep.ts';
 
 export interface DelivererOptions {
   timeoutMs: number;
@@ -25,7 +26,7 @@ const MAX_BACKOFF_MS = 15 * 60_000;
 export class WebhookDeliverer {
   private running = false;
   private loopDone: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  private readonly sleeper = new WakeableSleep();
 
   constructor(
     private readonly store: Store,
@@ -42,12 +43,12 @@ export class WebhookDeliverer {
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.sleeper.wake();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wakeUp?.();
+    this.sleeper.wake();
     await this.loopDone;
   }
 
@@ -121,17 +122,6 @@ export class WebhookDeliverer {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = null;
-        done();
-      };
-    });
+    return this.running ? this.sleeper.sleep(ms) : Promise.resolve();
   }
 }
