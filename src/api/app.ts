@@ -20,7 +20,12 @@ import { authenticate } from './auth.ts';
 const ulid = monotonicFactory();
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+export interface BuildOptions {
+  /** 'health' for worker processes: only /healthz, /readyz and /metrics. */
+  routes?: 'all' | 'health';
+}
+
+export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // One access line per request is written in onResponse instead of Fastify's two.
@@ -83,6 +88,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes(ctx));
+  if (opts.routes === 'health') return app as unknown as FastifyInstance;
   await app.register(fileRoutes(ctx));
   await app.register(hookRoutes(ctx));
   await app.register(adminRoutes(ctx), { prefix: '/admin' });

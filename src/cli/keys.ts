@@ -1,19 +1,18 @@
 /**
- * `reelay keys create|list|topup|revoke`: manage API keys directly in the configured store (works while the
- * gateway runs: SQLite in WAL mode takes several processes).
+ * `reelay keys create|list|topup|revoke`: manage API keys directly in the configured store, SQLite or
+ * PostgreSQL (works while the gateway runs).
  */
 import type { Command } from 'commander';
-import path from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import { ApiKeys } from '../accounts/apiKeys.ts';
 import { formatMoney, parseMoney } from '../billing/money.ts';
 import { modelIds } from '../models/registry.ts';
-import { SqliteStore } from '../store/sqlite/sqliteStore.ts';
+import { openStore } from '../store/open.ts';
 import type { Store } from '../store/types.ts';
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const store = new SqliteStore(path.join(config.data_dir, 'reelay.db'), { synchronous: config.sqlite_synchronous });
+  // The store the gateway uses: PostgreSQL when REELAY_DATABASE_URL is set, else the SQLite file.
+  const store = await openStore(loadConfig());
   try {
     return await fn(store);
   } finally {

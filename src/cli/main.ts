@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerServe } from './serve.ts';
 import { registerKeys } from './keys.ts';
 import { registerGenerate } from './generate.ts';
+import { registerMigrate } from './migrate.ts';
 
 export function buildProgram(): Command {
   const program = new Command('reelay')
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerKeys(program);
   registerGenerate(program);
+  registerMigrate(program);
   return program;
 }
 

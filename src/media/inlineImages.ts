@@ -12,7 +12,7 @@ import type { InputFacts } from '../models/output.ts';
 import type { StoredInput } from '../tasks/task.ts';
 import type { ObjectStorage } from './storage/types.ts';
 import type { UrlSigner } from './signedUrls.ts';
-import { checkImage, contentTypeFor, decodeDataUri, extensionFor, probeImage, probeImageStream, type ImageContext } from './images.ts';
+import { checkImage, contentTypeFor, decodeDataUri, extensionFor, probeImage, probeImageStream, PROBE_PREFIX_BYTES, type ImageContext, type ImageInfo } from './images.ts';
 
 export interface InlineImageDeps {
   storage: ObjectStorage;
@@ -77,13 +77,20 @@ function decodeAndCheck(uri: string, rules: ImageRules, ctx: ImageContext) {
   return { bytes, format: info.format, width: info.width, height: info.height };
 }
 
-/** An object in this gateway's storage, checked against `rules` like a base64 image (only its head is read). */
+/**
+ * An object in this gateway's storage, checked against `rules` like a base64 image: its size from storage,
+ * its format and sides from its head (never more than PROBE_PREFIX_BYTES is read).
+ */
 async function checkStoredImage(storage: ObjectStorage, key: string, rules: ImageRules, ctx: ImageContext) {
-  const object = await storage.get(key).catch(() => undefined);
-  if (!object) throw new ApiError('invalid_url', `${ctx.label ?? ctx.param} refers to an upload that is no longer stored; upload the image again.`, ctx.param);
-  const probe = await probeImageStream(object.body, rules.maxBytes);
-  object.body.destroy();
-  checkImage(probe.info, probe, rules, ctx);
-  const info = probe.info!;
-  return { width: info.width, height: info.height };
+  const gone = () => new ApiError('invalid_url', `${ctx.label ?? ctx.param} refers to an upload that is no longer stored; upload the image again.`, ctx.param);
+  const stat = await storage.stat(key).catch(() => undefined);
+  if (!stat) throw gone();
+  let info: ImageInfo | undefined;
+  if (stat.bytes > 0) {
+    const head = await storage.get(key, { start: 0, end: Math.min(stat.bytes, PROBE_PREFIX_BYTES) - 1 }).catch(() => undefined);
+    if (!head) throw gone();
+    info = (await probeImageStream(head.body, PROBE_PREFIX_BYTES)).info;
+  }
+  checkImage(info, stat.bytes, rules, ctx);
+  return { width: info!.width, height: info!.height };
 }

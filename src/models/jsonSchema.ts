@@ -42,7 +42,8 @@ export function fieldSchema(field: FieldSpec): Schema {
     case 'string': {
       const s: Schema = { ...base, type: 'string' };
       if (field.maxLength !== undefined) s.maxLength = field.maxLength;
-      if (field.nonEmpty) s.pattern = '\\S';
+      // No NUL anywhere (the validator refuses it); with nonEmpty, also at least one non-space character.
+      s.pattern = field.nonEmpty ? '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' : '^[^\\u0000]*$';
       // `type` inside `not`, so that the negation does not also refuse null (patterns ignore non-strings).
       if (field.noSpecialTokens) s.not = { type: 'string', pattern: SPECIAL_TOKEN_PATTERN };
       return s;

@@ -133,6 +133,8 @@ function parseString(
   raw: unknown,
 ): string {
   if (typeof raw !== 'string') throw new ApiError('invalid_type', `${name} must be a string, got ${show(raw)}.`, name);
+  // NUL cannot be stored by every store (PostgreSQL refuses it) and means nothing in a prompt.
+  if (raw.includes('\u0000')) throw new ApiError('invalid_value', `${name} contains a NUL character (\\u0000), which ${spec.id} does not accept.`, name);
   if (nonEmpty && raw.trim() === '') throw new ApiError('invalid_request_error', `${name} must not be empty for ${spec.id}.`, name);
   if (maxLength !== undefined) {
     const length = codePointLength(raw);

@@ -12,19 +12,20 @@ import type { FastifyInstance } from 'fastify';
 import type { ReelayConfig } from '../config/schema.ts';
 import { buildApp } from '../api/app.ts';
 import type { AppContext, ReadinessCheck } from '../api/context.ts';
-import { MemoryRateLimiter } from '../api/rateLimiter.ts';
 import { ApiKeys } from '../accounts/apiKeys.ts';
 import { PriceBook } from '../billing/prices.ts';
 import { Channel, ChannelRouter } from '../channels/router.ts';
 import { HookUrls } from '../channels/hookUrls.ts';
 import { listModels } from '../models/registry.ts';
-import { FileStorage } from '../media/storage/files.ts';
 import type { ObjectStorage } from '../media/storage/types.ts';
 import { UrlSigner, loadOrCreateSecret } from '../media/signedUrls.ts';
 import { AddressGuard, createSafeFetch } from '../media/safeFetch.ts';
 import { RenderPool } from '../providers/simulator/renderPool.ts';
 import { createProvider, DEFAULT_SIMULATOR_CHANNEL } from '../providers/registry.ts';
 import { SqliteStore } from '../store/sqlite/sqliteStore.ts';
+import { openStore } from '../store/open.ts';
+import { openStorage } from '../media/storage/open.ts';
+import { openShared } from './shared.ts';
 import type { Store } from '../store/types.ts';
 import { TaskEngine } from '../tasks/engine.ts';
 import { TaskRunner } from '../tasks/runner.ts';
@@ -37,7 +38,6 @@ import { registerUsageMetrics } from './usageMetrics.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { ensureAdminToken } from './adminToken.ts';
-import { ConfigError } from '../config/configError.ts';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -61,16 +61,14 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
   const logger = opts.logger ?? createLogger(config.log_level);
   const announce = opts.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
   fs.mkdirSync(config.data_dir, { recursive: true });
-  for (const [setting, value] of [['database_url', config.database_url], ['redis_url', config.redis_url], ['s3', config.s3]] as const) {
-    if (value !== undefined) throw new ConfigError(`${setting}: multi-process mode (PostgreSQL, Redis, S3) is not available in this build yet`);
-  }
 
   const port = config.port === 0 ? await freePort(config.host) : config.port;
   const listenUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const publicUrl = (config.public_url ?? listenUrl).replace(/\/+$/, '');
 
-  const store: Store = new SqliteStore(path.join(config.data_dir, 'reelay.db'), { synchronous: config.sqlite_synchronous });
-  const storage: ObjectStorage = new FileStorage(path.join(config.data_dir, 'objects'));
+  const store: Store = await openStore(config);
+  const storage: ObjectStorage = openStorage(config);
+  const shared = openShared(config, logger);
   const secret = await loadOrCreateSecret(path.join(config.data_dir, 'url-signing.key'));
   const signer = new UrlSigner(secret, publicUrl);
   const hooks = new HookUrls(secret, publicUrl);
@@ -164,7 +162,22 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     : null;
   function taskFinished(t: TaskRecord): void {
     metrics.tasksFinished.inc({ model: t.model, status: t.status });
-    if (t.callbackUrl) deliverer?.wake();
+    if (t.callbackUrl) {
+      deliverer?.wake();
+      // A cancel taken by an API process: the webhook goes out from a worker.
+      if (!deliverer) shared.wakeBus.publish();
+    }
+  }
+  /** New work or an upstream callback: this process's engine now, every other worker through the bus. */
+  function wake(taskId?: string): void {
+    engine?.wake(taskId);
+    shared.wakeBus.publish(taskId);
+  }
+  if (engine || deliverer) {
+    shared.wakeBus.subscribe((taskId) => {
+      engine?.wake(taskId);
+      if (!taskId) deliverer?.wake();
+    });
   }
 
   const submit = new SubmitService({
@@ -181,7 +194,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     },
     inputTtlSeconds: config.retention.upload_ttl_seconds,
     idempotencyWindowMs: config.idempotency_window_seconds * 1000,
-    wake: () => engine?.wake(),
+    wake: (id) => wake(id),
   });
 
   let accepting = true;
@@ -214,7 +227,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     router,
     keys,
     submit,
-    limiter: new MemoryRateLimiter(),
+    limiter: shared.limiter,
     metrics,
     logger,
     adminToken,
@@ -222,7 +235,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     urlFor,
     cancelUpstream: (task) => runner.cancelUpstream(task),
     taskFinished,
-    wakeTask: (id) => engine?.wake(id),
+    wakeTask: (id) => wake(id),
     accepting: () => accepting,
     readiness: async (): Promise<ReadinessCheck[]> => {
       const checks: ReadinessCheck[] = [];
@@ -232,6 +245,13 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
       } catch (e) {
         checks.push({ name: 'store', ok: false, detail: String(e) });
       }
+      try {
+        await storage.stat('readyz/probe');
+        checks.push({ name: 'storage', ok: true, detail: storage.kind });
+      } catch (e) {
+        checks.push({ name: 'storage', ok: false, detail: String(e) });
+      }
+      if (shared.redis) checks.push({ name: 'redis', ok: await shared.redis.ping(), detail: 'rate limits and wake-ups' });
       const now = Date.now();
       for (const c of router.channels) {
         checks.push({
@@ -244,7 +264,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     },
   };
 
-  const app = await buildApp(ctx);
+  const app = await buildApp(ctx, { routes: config.role === 'worker' ? 'health' : 'all' });
   await app.listen({ host: config.host, port });
   if (store instanceof SqliteStore) await releaseDeadLocalLeases(store, logger);
   engine?.start();
@@ -271,6 +291,8 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
         await renderPool.close();
         await outbound.close();
         await upstreamApi.close();
+        await shared.close();
+        await storage.close?.();
         await store.close();
         logger.info('reelay stopped');
       })()),

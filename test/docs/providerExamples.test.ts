@@ -63,7 +63,7 @@ describe('the channel examples in docs/providers.md', () => {
       afterAll(async () => fake?.close());
 
       it('boots from the example as printed and completes a task through the documented protocol', async () => {
-        const channel = { ...example, base_url: (fake as unknown as { url: string }).url, poll_min_ms: 50, poll_max_ms: 200 };
+        const channel: Record<string, unknown> = { ...example, base_url: (fake as unknown as { url: string }).url, poll_min_ms: 50, poll_max_ms: 200 };
         if (example.provider === 'vertex') {
           // The example names a service-account file: write one whose token endpoint is the fake's.
           const file = path.join(dir, 'service-account.json');

@@ -227,3 +227,16 @@ describe.runIf(existsSync(SEEDS))('every JSON request printed in the seed docume
     expect(unique).toEqual(expect.arrayContaining(typed));
   });
 });
+
+describe('NUL characters', () => {
+  it('are refused in text fields (every store must be able to keep the request)', async () => {
+    const { validateRequest } = await import('../../src/models/validate.ts');
+    for (const body of [
+      { model: 'happyhorse-1.0', prompt: 'a\u0000b' },
+      { model: 'wan2.5-preview', prompt: 'x', negative_prompt: 'blur\u0000' },
+      { model: 'veo3.1-fast-official', prompt: '\u0000' },
+    ]) {
+      expect(() => validateRequest(body)).toThrowError(expect.objectContaining({ code: 'invalid_value' }));
+    }
+  });
+});

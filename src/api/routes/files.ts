@@ -13,6 +13,10 @@ export function fileRoutes(ctx: AppContext) {
     const verdict = ctx.signer.verify(key, req.query.expires ?? '', req.query.sig ?? '', Math.floor(Date.now() / 1000));
     if (verdict === 'expired') throw new ApiError('link_expired', 'This link has expired; fetch the task again for a fresh one while the result is kept.');
     if (verdict !== 'ok') throw new ApiError('link_expired', 'This link is not valid: its signature does not match.');
+    // With S3 presigning on, the bytes come straight from the bucket: a fresh presigned URL, valid until
+    // the gateway URL's own expiry, behind a stable gateway URL.
+    const presigned = await ctx.storage.presign?.(key, Number(req.query.expires));
+    if (presigned) return reply.redirect(presigned, 302);
     const res = await openObjectForHttp(ctx.storage, key, {
       method: req.method === 'HEAD' ? 'HEAD' : 'GET',
       range: req.headers.range,

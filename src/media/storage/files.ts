@@ -15,52 +15,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { assertValidContentType, assertValidKey, assertValidPrefix, assertValidRange, rangeNotSatisfiable, tooLarge } from './keys.ts';
 import type { ByteRange, ObjectBody, ObjectStorage, StoredObject } from './types.ts';
 
-export type StorageErrorCode = 'invalid_key' | 'invalid_content_type' | 'invalid_range' | 'range_not_satisfiable' | 'too_large';
-
-/** A refusal every ObjectStorage reports the same way, so callers can branch on `code`. */
-export class StorageError extends Error {
-  constructor(
-    readonly code: StorageErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StorageError';
-  }
-}
-
-// Segments stay well under NAME_MAX (255) so `.<segment>.<random>.tmp` fits too.
-const KEY_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
-const MAX_KEY_LENGTH = 1024;
-
-/** Keys are relative paths of safe segments: no `..`, no empty or dot-leading segments, no exotic characters. */
-export function assertValidKey(key: string): void {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || !key.split('/').every((s) => KEY_SEGMENT.test(s))) {
-    throw new StorageError('invalid_key', `invalid storage key ${JSON.stringify(key)}: use relative paths of [A-Za-z0-9._-] segments that do not start with a dot`);
-  }
-}
-
-/** A list prefix is '' or a key, optionally ending in '/'. */
-export function assertValidPrefix(prefix: string): void {
-  if (prefix === '') return;
-  assertValidKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
-}
-
-function assertValidContentType(contentType: string): void {
-  // It ends up in a response header: printable ASCII only, and shaped like type/subtype.
-  if (typeof contentType !== 'string' || contentType.length > 255 || !/^[\x21-\x7e]+\/[\x20-\x7e]+$/.test(contentType)) {
-    throw new StorageError('invalid_content_type', `invalid content type ${JSON.stringify(contentType)}`);
-  }
-}
-
-function assertValidRange(range: ByteRange): void {
-  const { start, end } = range;
-  const endOk = end === Infinity || Number.isSafeInteger(end);
-  if (!Number.isSafeInteger(start) || start < 0 || !endOk || end < start) {
-    throw new StorageError('invalid_range', `invalid byte range ${start}-${end}`);
-  }
-}
+// Moved to keys.ts (shared with the S3 backend); re-exported so existing imports keep working.
+export { assertValidKey, assertValidPrefix, StorageError, type StorageErrorCode } from './keys.ts';
 
 const TYPE_BY_EXTENSION: Record<string, string> = {
   mp4: 'video/mp4',
@@ -176,7 +135,7 @@ export class FileStorage implements ObjectStorage {
       const object = { key, bytes, contentType, etag: etagOf(st) };
       if (!range) return { ...object, body: handle.createReadStream() };
       if (range.start >= bytes) {
-        throw new StorageError('range_not_satisfiable', `range ${range.start}-${range.end} starts past the end of ${key} (${bytes} bytes)`);
+        throw rangeNotSatisfiable(key, range, bytes);
       }
       const returned = { start: range.start, end: Math.min(range.end, bytes - 1) };
       return { ...object, range: returned, body: handle.createReadStream(returned) };
@@ -260,10 +219,6 @@ export class FileStorage implements ObjectStorage {
       }
     }
   }
-}
-
-function tooLarge(maxBytes: number): StorageError {
-  return new StorageError('too_large', `the object is larger than ${maxBytes} bytes`);
 }
 
 /** Opens `temp` exclusively, creating its directory; retried because a concurrent delete may prune it. */

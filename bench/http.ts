@@ -1,0 +1,98 @@
+/**
+ * The three request-path scenarios share one shape: closed loop at 64 connections against the baseline and
+ * reelay side by side (throughput ratio, latency at saturation), then an open-loop run offering exactly
+ * the target throughput (target ratio × the baseline's rate) to read the latency a client sees at that
+ * rate. At saturation a closed loop's latency is connections ÷ throughput (Little's law) — 64 connections
+ * at 5,000 req/s wait 12.8 ms on average whatever the server does per request — so the latency target is
+ * read at the target rate, and the saturation latency is reported beside it.
+ */
+import { assertClean, sideBySide, type Shape, type Target } from './lib/compare.ts';
+
+export interface Targets {
+  baseline: Target;
+  reelay: Target;
+}
+import { runLoad, type LoadRequest } from './lib/load.ts';
+import { figure, type Figure } from './lib/report.ts';
+
+export interface Timing {
+  warmupSeconds: number;
+  seconds: number;
+  rounds: number;
+  /** Duration of the open-loop latency run (0 to skip it). */
+  openSeconds: number;
+}
+
+export interface HttpTarget {
+  /** Throughput as a ratio of the baseline's. */
+  ratio: number;
+  /** p99 in ms at the target rate (none: not measured). */
+  p99Ms?: number;
+}
+
+export interface HttpOutcome {
+  figures: Figure[];
+  raw: Record<string, unknown>;
+}
+
+export const CONNECTIONS = 64;
+
+export async function httpScenario(
+  scenario: string,
+  urls: Targets,
+  requests: LoadRequest[],
+  expectStatus: number,
+  target: HttpTarget,
+  timing: Timing,
+  extra: { idsFile?: string } = {},
+): Promise<HttpOutcome> {
+  const shape: Shape = {
+    connections: CONNECTIONS,
+    warmupSeconds: timing.warmupSeconds,
+    seconds: timing.seconds,
+    requests,
+    expectStatus,
+    idsFile: extra.idsFile,
+  };
+  const { baseline, reelay } = await sideBySide(urls.baseline, urls.reelay, shape, timing.rounds);
+  assertClean(`${scenario} (baseline)`, baseline);
+  assertClean(`${scenario} (reelay)`, reelay);
+  const figures: Figure[] = [
+    figure({ scenario, name: 'throughput', value: reelay.rps, unit: 'req/s', reference: { name: 'baseline', value: baseline.rps }, target: { on: 'ratio', op: '>=', limit: target.ratio } }),
+    figure({ scenario, name: 'p50 at saturation', value: reelay.p50, unit: 'ms', reference: { name: 'baseline', value: baseline.p50 } }),
+    figure({ scenario, name: 'p99 at saturation', value: reelay.p99, unit: 'ms', reference: { name: 'baseline', value: baseline.p99 } }),
+    figure({
+      scenario,
+      name: 'CPU per answer',
+      value: reelay.cpuUs,
+      unit: 'µs',
+      reference: { name: 'baseline', value: baseline.cpuUs },
+      note: 'server process CPU time per answer; its inverse ratio is the throughput ratio on an otherwise idle machine',
+    }),
+  ];
+  const raw: Record<string, unknown> = { connections: CONNECTIONS, baseline, reelay };
+  if (target.p99Ms !== undefined && timing.openSeconds > 0) {
+    const rate = Math.max(1, Math.round(baseline.rps * target.ratio));
+    const open = await runLoad({ ...shape, url: urls.reelay.url, seconds: timing.openSeconds, overallRate: rate });
+    raw.open = { offered: rate, ...open };
+    const kept = open.rps / rate;
+    figures.push(
+      figure({
+        scenario,
+        name: `p50 at ${Math.round(rate)} req/s offered`,
+        value: open.corrected.p50,
+        unit: 'ms',
+      }),
+      figure({
+        scenario,
+        name: `p99 at ${Math.round(rate)} req/s offered`,
+        value: open.corrected.p99,
+        unit: 'ms',
+        reference: { name: 'baseline p99 at saturation', value: baseline.p99 },
+        target: { on: 'value', op: '<=', limit: target.p99Ms },
+        note: `open loop, ${CONNECTIONS} connections, ${Math.round(open.rps)} req/s answered (${Math.round(kept * 100)}% of offered)${kept < 0.97 ? ': could not keep up' : ''}`,
+      }),
+    );
+  }
+  return { figures, raw };
+}

@@ -1,0 +1,76 @@
+/**
+ * Running load: the spec the load-generator process takes, and what it reports.
+ */
+import { cpuMsOf, spawnChild, type Child } from './proc.ts';
+
+export interface LoadRequest {
+  method: 'GET' | 'POST';
+  /** May contain `{id}`, replaced by the ids of `idsFile` in turn. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadSpec {
+  url: string;
+  connections: number;
+  warmupSeconds: number;
+  seconds: number;
+  /** A fixed number of requests instead of a duration (no latency target then). */
+  amount?: number;
+  /** Each connection cycles through these. */
+  requests: LoadRequest[];
+  /** JSON array of ids for `{id}` in the (single) request's path. */
+  idsFile?: string;
+  /** The status a correct answer has (200 for submit and poll, 400 for invalid bodies). */
+  expectStatus: number;
+  /** Open loop: offer this many requests per second in all, instead of as many as the server answers. */
+  overallRate?: number;
+  /** Return every latency (sorted), to merge runs. */
+  keepLatencies?: boolean;
+}
+
+export interface LoadResult {
+  /** Answers with the expected status, and any others. */
+  ok: number;
+  other: number;
+  /** Answers during the warm-up (for CPU time per request over the whole call). */
+  warmupAnswers: number;
+  statuses: Record<string, number>;
+  /** Socket errors and timeouts. */
+  errors: number;
+  timeouts: number;
+  seconds: number;
+  /** Expected-status answers per second. */
+  rps: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /**
+   * autocannon's own histogram (whole milliseconds): in open-loop runs it is corrected for coordinated
+   * omission — a request that waited for a slow one to free its connection counts the time it waited.
+   */
+  corrected: { p50: number; p99: number };
+  latencies?: number[];
+  /** CPU time the server process used per answer (warm-up included), µs — when its pid was given. */
+  cpuUsPerAnswer?: number;
+}
+
+let generator: Promise<Child> | null = null;
+
+/**
+ * Runs one load (warm-up, then measured) from the load-generator process — one process for the whole run,
+ * idle between loads, never the orchestrator's or a server's event loop.
+ */
+export async function runLoad(spec: LoadSpec, serverPid?: number): Promise<LoadResult> {
+  generator ??= spawnChild('loadgen', 'loadgenMain.ts');
+  const gen = await generator;
+  const cpu0 = serverPid ? cpuMsOf(serverPid) : 0;
+  const r = await gen.call<LoadResult>('run', spec);
+  if (serverPid) r.cpuUsPerAnswer = ((cpuMsOf(serverPid) - cpu0) * 1000) / Math.max(1, r.ok + r.other + r.warmupAnswers);
+  return r;
+}
+
+export async function stopLoadGenerator(): Promise<void> {
+  const g = generator;
+  generator = null;
+  if (g) await (await g).stop();
+}

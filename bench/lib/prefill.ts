@@ -1,0 +1,163 @@
+/**
+ * Filling a store before a benchmark, through the store API (not over HTTP): the same rows a submit writes
+ * (task, hold, ledger row), then finished the way the engine finishes them (settle or refund, ledger rows).
+ * Done with the gateway stopped, with synchronous=NORMAL for speed; the gateway then opens the file itself.
+ */
+import path from 'node:path';
+import { ApiKeys } from '../../src/accounts/apiKeys.ts';
+import { PriceBook } from '../../src/billing/prices.ts';
+import { findModel, listModels } from '../../src/models/registry.ts';
+import { planOutput } from '../../src/models/output.ts';
+import { validateRequest } from '../../src/models/validate.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
+import { newTaskId } from '../../src/tasks/submit.ts';
+import type { TaskOutcome, TaskRecord } from '../../src/tasks/task.ts';
+import { newTaskRecord, taskColumns, TASK_COLUMN_NAMES } from '../../src/store/rows.ts';
+import { finishMoves, holdMove, type LedgerMove } from '../../src/billing/settlement.ts';
+import { VALID_BODIES } from './bodies.ts';
+
+export function openStore(dataDir: string): SqliteStore {
+  return new SqliteStore(path.join(dataDir, 'reelay.db'), { synchronous: 'NORMAL' });
+}
+
+/** An API key with a balance no benchmark can spend. */
+export async function createKey(store: SqliteStore): Promise<{ id: string; key: string }> {
+  const { record, key } = await new ApiKeys(store).create({ name: 'bench', balanceMicros: 1e15 });
+  return { id: record.id, key };
+}
+
+const prices = new PriceBook(listModels());
+const templates = VALID_BODIES.map((body) => {
+  const request = validateRequest(body);
+  const spec = findModel(request.model)!;
+  const plan = planOutput(spec, request, {});
+  const billedSeconds = plan.seconds * plan.count;
+  return { request, spec, plan, billedSeconds, priceMicros: prices.price(spec, request.mode, request.params, plan, billedSeconds) };
+});
+
+export interface PrefillMix {
+  /** Fractions of completed and failed tasks; the rest stay pending (queued, never started). */
+  completed: number;
+  failed: number;
+}
+
+export const DEFAULT_MIX: PrefillMix = { completed: 0.9, failed: 0.05 };
+
+/**
+ * Adds `count` tasks of `keyId` (the seed bodies in turn) and finishes most of them; returns the new ids.
+ *
+ * Through the Store API one task at a time costs 0.1–0.5 ms here (two transactions, each a savepoint in a
+ * group commit), which makes a million tasks take many minutes. So the rows are written in large
+ * transactions on the store's own connection, built by the store's own row mapping (rows.ts) and money
+ * rules (billing/settlement.ts): the same task row, the same hold / settle / release / refund ledger rows
+ * with running balances, the same key totals, as Store.createTask + Store.finishTask would leave.
+ * `checkLedger` verifies the result.
+ */
+export function prefillTasks(store: SqliteStore, keyId: string, count: number, mix: PrefillMix = DEFAULT_MIX): string[] {
+  const db = store.db;
+  const cols = TASK_COLUMN_NAMES.join(', ');
+  const insertTask = db.prepare(`INSERT INTO tasks (${cols}) VALUES (${TASK_COLUMN_NAMES.map((c) => `@${c}`).join(', ')})`);
+  const insertLedger = db.prepare(
+    'INSERT INTO ledger (key_id, task_id, kind, balance_delta, held_delta, spent_delta, balance_after, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const readKey = db.prepare('SELECT balance_micros AS b, held_micros AS h, spent_micros AS s FROM api_keys WHERE id = ?');
+  const writeKey = db.prepare('UPDATE api_keys SET balance_micros = ?, held_micros = ?, spent_micros = ? WHERE id = ?');
+  const ids: string[] = [];
+  const CHUNK = 10_000;
+  const chunk = db.transaction((start: number, n: number) => {
+    const k = readKey.get(keyId) as { b: number; h: number; s: number };
+    const apply = (taskId: string, m: LedgerMove, at: number) => {
+      k.b += m.balanceDelta;
+      k.h += m.heldDelta;
+      k.s += m.spentDelta;
+      if (k.b < 0) throw new Error('bench key ran out of balance');
+      insertLedger.run(keyId, taskId, m.kind, m.balanceDelta, m.heldDelta, m.spentDelta, k.b, m.note, at);
+    };
+    const now = Date.now();
+    for (let i = 0; i < n; i++) {
+      const t = templates[(start + i) % templates.length];
+      const id = newTaskId();
+      ids.push(id);
+      const task = newTaskRecord({
+        id,
+        keyId,
+        model: t.spec.id,
+        mode: t.request.mode,
+        params: t.request.params,
+        inputs: [],
+        plan: t.plan,
+        createdAt: now,
+        estimatedSeconds: t.spec.estimatedSeconds,
+        deadlineAt: now + t.spec.maxRunSeconds * 1000,
+        priceMicros: t.priceMicros,
+        billedSeconds: t.billedSeconds,
+        callbackUrl: null,
+        idempotencyKey: null,
+        nextCheckAt: now,
+      });
+      apply(id, holdMove(task.priceMicros), now);
+      const r = ((start + i) * 0.6180339887) % 1; // spread evenly, deterministic
+      let outcome: TaskOutcome | null = null;
+      if (r < mix.completed) {
+        const videos = Array.from({ length: t.plan.count }, (_, v) => ({
+          key: `results/${id}/${v}.mp4`,
+          bytes: 4_000_000 + v,
+          contentType: 'video/mp4',
+          width: t.plan.width,
+          height: t.plan.height,
+          seconds: t.plan.seconds,
+        }));
+        outcome = { status: 'completed', result: { videos, expiresAt: Math.floor(now / 1000) + 7 * 86_400 }, costMicros: t.priceMicros, billedSeconds: t.billedSeconds };
+      } else if (r < mix.completed + mix.failed) {
+        outcome = { status: 'failed', error: { code: 'upstream_error', message: 'the input was flagged by content moderation (upstream)' } };
+      }
+      if (outcome) {
+        const done = now + 1000;
+        const moves = finishMoves(task, outcome);
+        for (const m of moves) apply(id, m, done);
+        Object.assign(task, {
+          status: outcome.status,
+          phase: 'done',
+          progress: 100,
+          completedAt: done,
+          updatedAt: done,
+          costMicros: moves.find((m) => m.kind === 'settle')?.spentDelta ?? 0,
+          billedSeconds: outcome.status === 'completed' ? outcome.billedSeconds : task.billedSeconds,
+          result: outcome.status === 'completed' ? outcome.result : null,
+          error: outcome.status === 'completed' ? null : outcome.error,
+        } satisfies Partial<TaskRecord>);
+      }
+      insertTask.run(taskColumns(task));
+    }
+    writeKey.run(k.b, k.h, k.s, keyId);
+  });
+  for (let start = 0; start < count; start += CHUNK) chunk.immediate(start, Math.min(CHUNK, count - start));
+  return ids;
+}
+
+/** The key's totals equal the sums of its ledger rows (the invariant Store methods keep). */
+export function checkLedger(store: SqliteStore, keyId: string): void {
+  const sums = store.db
+    .prepare('SELECT sum(balance_delta) AS b, sum(held_delta) AS h, sum(spent_delta) AS s FROM ledger WHERE key_id = ?')
+    .get(keyId) as { b: number; h: number; s: number };
+  const key = store.db.prepare('SELECT balance_micros AS b, held_micros AS h, spent_micros AS s FROM api_keys WHERE id = ?').get(keyId) as typeof sums;
+  if (sums.b !== key.b || sums.h !== key.h || sums.s !== key.s) {
+    throw new Error(`ledger of ${keyId} does not add up: ${JSON.stringify({ sums, key })}`);
+  }
+}
+
+/**
+ * Cancels (refunding the hold, through Store.finishTask) the unfinished tasks created at or after `since`
+ * except `keep`: what a submit benchmark left behind in a gateway without a worker.
+ */
+export async function finishUnfinished(store: SqliteStore, since: number, keep: Set<string> = new Set()): Promise<number> {
+  const rows = store.db.prepare("SELECT id FROM tasks WHERE phase != 'done' AND created_at >= ?").all(since) as { id: string }[];
+  const now = Date.now();
+  let n = 0;
+  for (let i = 0; i < rows.length; i += 4096) {
+    const part = rows.slice(i, i + 4096).filter((r) => !keep.has(r.id));
+    n += part.length;
+    await Promise.all(part.map((r) => store.finishTask(r.id, { status: 'cancelled', error: { code: 'cancelled', message: 'benchmark cleanup' } }, now)));
+  }
+  return n;
+}

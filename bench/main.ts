@@ -1,0 +1,159 @@
+/**
+ * The benchmark suite (issue 5): `npm run bench` (full, writes BENCHMARKS.md) and `npm run bench:smoke`
+ * (reduced sizes and durations, for CI: exits non-zero only when a ratio is below half its target).
+ *
+ * Options: --smoke, --only=name[,name] (baseline, costcurve, inflight, rehost, portkey), --out=FILE
+ * (default BENCHMARKS.md in a full run, none in smoke), --json=FILE (all figures and raw results),
+ * --keep (keep the work dir). Env: BENCH_PROFILE_DIR=dir writes a CPU profile of every reelay process.
+ * `--profile=submit|poll|validation [--seconds=N] [--tasks=N]` profiles one request path instead (profile.ts);
+ * `--ab=<other checkout>` compares two versions of reelay side by side (ab.ts).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { costCurve, type CostCurveOutcome, type Stage } from './costCurve.ts';
+import { inFlight, type InFlightOutcome } from './inflight.ts';
+import { rehost, type RehostOutcome } from './rehost.ts';
+import { portkey, type PortkeyOutcome } from './portkey.ts';
+import { stopLoadGenerator } from './lib/load.ts';
+import { machineInfo } from './lib/machine.ts';
+import { spawnChild, ROOT_DIR } from './lib/proc.ts';
+import { describe, passes, smokeFails, type Figure } from './lib/report.ts';
+import { writeMarkdown } from './lib/markdown.ts';
+import type { Timing } from './http.ts';
+
+export interface Sizes {
+  stages: Stage[];
+  inflight: Parameters<typeof inFlight>[1];
+  rehost: Parameters<typeof rehost>[1];
+  portkeyTiming: Timing;
+}
+
+const FULL: Sizes = {
+  stages: [
+    { tasks: 10_000, timing: { warmupSeconds: 2, seconds: 5, rounds: 1, openSeconds: 6 } },
+    { tasks: 100_000, main: true, timing: { warmupSeconds: 3, seconds: 6, rounds: 2, openSeconds: 10 } },
+    { tasks: 1_000_000, timing: { warmupSeconds: 2, seconds: 5, rounds: 1, openSeconds: 6 } },
+  ],
+  inflight: { levels: [10_000, 50_000, 100_000], latencyMs: 150_000, pollMinMs: 40_000, pollMaxMs: 60_000, pollRps: 4000, resultBytes: 16 * 1024 },
+  rehost: { downloads: 100, bytes: 50 * 1024 * 1024 },
+  portkeyTiming: { warmupSeconds: 2, seconds: 6, rounds: 1, openSeconds: 0 },
+};
+
+const SMOKE: Sizes = {
+  stages: [
+    { tasks: 2_000, timing: { warmupSeconds: 0.5, seconds: 1.5, rounds: 1, openSeconds: 0 } },
+    { tasks: 10_000, main: true, timing: { warmupSeconds: 1, seconds: 2, rounds: 1, openSeconds: 2 } },
+  ],
+  inflight: { levels: [1_000, 2_000], latencyMs: 6_000, pollMinMs: 1_000, pollMaxMs: 1_500, pollRps: 2000, resultBytes: 4 * 1024 },
+  rehost: { downloads: 10, bytes: 5 * 1024 * 1024 },
+  portkeyTiming: { warmupSeconds: 0.5, seconds: 2, rounds: 1, openSeconds: 0 },
+};
+
+interface Args {
+  smoke: boolean;
+  only: Set<string> | null;
+  out: string | null;
+  json: string | null;
+  keep: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { smoke: false, only: null, out: null, json: null, keep: false };
+  for (const arg of argv) {
+    const [k, v] = arg.split('=', 2);
+    if (k === '--smoke') a.smoke = true;
+    else if (k === '--only') a.only = new Set(v.split(','));
+    else if (k === '--out') a.out = path.resolve(v);
+    else if (k === '--json') a.json = path.resolve(v);
+    else if (k === '--keep') a.keep = true;
+    else throw new Error(`unknown option ${arg}`);
+  }
+  if (!a.smoke && a.out === null && a.only === null) a.out = path.join(ROOT_DIR, 'BENCHMARKS.md');
+  return a;
+}
+
+export interface RunOutcome {
+  smoke: boolean;
+  machine: ReturnType<typeof machineInfo>;
+  figures: Figure[];
+  costCurve?: CostCurveOutcome;
+  inflight?: InFlightOutcome;
+  rehost?: RehostOutcome;
+  portkey?: PortkeyOutcome;
+  seconds: number;
+  failures: string[];
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const prof = argv.find((a) => a.startsWith('--profile='));
+  if (prof) {
+    const num = (name: string, dflt: number) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+    const { profile } = await import('./profile.ts');
+    return profile(prof.split('=')[1], { seconds: num('seconds', 10), tasks: num('tasks', 100_000) });
+  }
+  const abArg = argv.find((a) => a.startsWith('--ab='));
+  if (abArg) {
+    const opt = (name: string, dflt: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+    const { ab } = await import('./ab.ts');
+    return ab(abArg.split('=')[1], { tasks: Number(opt('tasks', '100000')), seconds: Number(opt('seconds', '5')), rounds: Number(opt('rounds', '3')), what: opt('what', 'poll,validation,submit').split(',') });
+  }
+  const args = parseArgs(argv);
+  const sizes = args.smoke ? SMOKE : FULL;
+  const started = performance.now();
+  const log = (s: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
+  const wants = (name: string) => !args.only || args.only.has(name);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-bench-'));
+  const machine = machineInfo();
+  const out: RunOutcome = { smoke: args.smoke, machine, figures: [], seconds: 0, failures: [] };
+  log(`reelay benchmark (${args.smoke ? 'smoke' : 'full'}) on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; work dir ${work}`);
+  const print = (figs: Figure[]) => {
+    for (const f of figs) log(`  ${describe(f)}`);
+    out.figures.push(...figs);
+  };
+  const baseline = await spawnChild<{ url: string }>('baseline', 'baselineMain.ts');
+  const baselineUrl = (await baseline.ready).url;
+  try {
+    if (wants('costcurve')) {
+      log('submit, poll, validation and the cost curve');
+      out.costCurve = await costCurve(path.join(work, 'costcurve'), { url: baselineUrl, pid: baseline.pid }, sizes.stages, log);
+      print(out.costCurve.figures);
+    }
+    if (wants('inflight')) {
+      log('tasks in flight against a fake upstream');
+      out.inflight = await inFlight(path.join(work, 'inflight'), sizes.inflight, log);
+      print(out.inflight.figures);
+    }
+    if (wants('rehost')) {
+      log('re-hosting results');
+      out.rehost = await rehost(path.join(work, 'rehost'), sizes.rehost, log);
+      print(out.rehost.figures);
+    }
+    if (wants('portkey')) {
+      log('beside Portkey');
+      out.portkey = await portkey(path.join(work, 'portkey'), baselineUrl, sizes.portkeyTiming, log);
+      print(out.portkey.figures);
+    }
+  } catch (e) {
+    out.failures.push(`crashed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    log(out.failures[out.failures.length - 1]);
+  } finally {
+    await stopLoadGenerator();
+    await baseline.stop();
+    if (!args.keep) fs.rmSync(work, { recursive: true, force: true });
+  }
+  out.seconds = (performance.now() - started) / 1000;
+
+  const misses = out.figures.filter((f) => passes(f) === false);
+  const gated = out.figures.filter(smokeFails);
+  if (args.smoke) for (const f of gated) out.failures.push(`below half its target: ${describe(f)}`);
+  log(`done in ${out.seconds.toFixed(0)} s: ${out.figures.filter((f) => passes(f) === true).length} targets met, ${misses.length} missed`);
+  for (const f of misses) log(`  MISS ${describe(f)}`);
+  for (const f of out.failures) log(`  FAIL ${f}`);
+  if (args.json) fs.writeFileSync(args.json, JSON.stringify(out, null, 2));
+  if (args.out && out.failures.length === 0) {
+    writeMarkdown(args.out, out);
+    log(`wrote ${path.relative(process.cwd(), args.out) || args.out}`);
+  }
+  return out.failures.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,22 @@
+/**
+ * Issue 5 §2 — submit: POST /v1/videos/generations with the seed documents' bodies for all seven models,
+ * durable (SQLite synchronous=FULL, committed before the answer). Target: ≥ 0.25 of the baseline's
+ * requests per second; p99 ≤ 10 ms.
+ */
+import { VALID_BODIES } from './lib/bodies.ts';
+import { httpScenario, type HttpOutcome, type Targets, type Timing } from './http.ts';
+
+export const SUBMIT_TARGET = { ratio: 0.25, p99Ms: 10 };
+
+export function submitRequests(key: string) {
+  return VALID_BODIES.map((b) => ({
+    method: 'POST' as const,
+    path: '/v1/videos/generations',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(b),
+  }));
+}
+
+export function submitScenario(urls: Targets, key: string, timing: Timing, name = 'submit'): Promise<HttpOutcome> {
+  return httpScenario(name, urls, submitRequests(key), 200, SUBMIT_TARGET, timing);
+}

@@ -1,0 +1,18 @@
+/**
+ * Picks the store the configuration asks for: PostgreSQL when `database_url` is set (several gateway
+ * processes share it), else the embedded SQLite file `<data_dir>/reelay.db`. Either way the schema is
+ * migrated before the store is returned.
+ */
+import path from 'node:path';
+import type { ReelayConfig } from '../config/schema.ts';
+import { PostgresStore, type PostgresStoreOptions } from './postgres/pgStore.ts';
+import { SqliteStore } from './sqlite/sqliteStore.ts';
+import type { Store } from './types.ts';
+
+export async function openStore(
+  config: Pick<ReelayConfig, 'database_url' | 'data_dir' | 'sqlite_synchronous'>,
+  pgOptions: PostgresStoreOptions = {},
+): Promise<Store> {
+  if (config.database_url) return PostgresStore.open(config.database_url, pgOptions);
+  return new SqliteStore(path.join(config.data_dir, 'reelay.db'), { synchronous: config.sqlite_synchronous });
+}

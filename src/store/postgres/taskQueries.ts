@@ -1,0 +1,165 @@
+/**
+ * The task SQL of the PostgreSQL store, as plain functions over a `Db`. Leases work as in SQLite: while a
+ * task is leased its next_check_at is the lease end, so "due" (next_check_at <= now) also means "unleased or
+ * lease lapsed", and the partial index tasks_due serves the claim. Claims lock the rows they pick with
+ * FOR UPDATE SKIP LOCKED, so workers in different processes never pick the same task and never wait on
+ * each other.
+ */
+import { TASK_COLUMN_NAMES, taskColumns } from '../rows.ts';
+import type { TaskPatch, TaskQuery } from '../types.ts';
+import type { TaskRecord, TaskStatus } from '../../tasks/task.ts';
+import { ms, msOrNull } from './queries.ts';
+import type { Db, Row } from './transaction.ts';
+
+const JSON_COLUMNS = new Set<string>(['params', 'inputs', 'plan', 'upstream', 'failed_channels', 'facts', 'error', 'result']);
+/** Integer columns that are not money; see `ms()` for why they are rounded. */
+const ROUNDED_COLUMNS = new Set<string>(['created_at', 'updated_at', 'completed_at', 'deadline_at', 'next_check_at', 'lease_until', 'result_expires_at', 'estimated_seconds']);
+
+const INSERT_TASK = `INSERT INTO tasks (${TASK_COLUMN_NAMES.join(', ')})
+  VALUES (${TASK_COLUMN_NAMES.map((c, i) => `$${i + 1}${JSON_COLUMNS.has(c) ? '::jsonb' : ''}`).join(', ')})`;
+
+const first = (r: { rows: Row[] }): Row | undefined => r.rows[0];
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+export async function insertTask(db: Db, t: TaskRecord): Promise<void> {
+  const c = taskColumns(t);
+  await db.query(
+    INSERT_TASK,
+    TASK_COLUMN_NAMES.map((n) => (ROUNDED_COLUMNS.has(n) ? msOrNull(c[n] as number | null) : c[n])),
+  );
+}
+
+/** `lock` takes the row lock finishTask serialises on, so two finishes of one task run one after the other. */
+export async function taskById(db: Db, id: string, lock = false): Promise<Row | undefined> {
+  return first(await db.query(`SELECT * FROM tasks WHERE id = $1${lock ? ' FOR NO KEY UPDATE' : ''}`, [id]));
+}
+
+export async function countActiveOfKey(db: Db, keyId: string): Promise<number> {
+  return Number(first(await db.query("SELECT count(*) AS n FROM tasks WHERE key_id = $1 AND phase <> 'done'", [keyId]))?.n);
+}
+
+export async function listTasks(db: Db, keyId: string, q: TaskQuery): Promise<Row[]> {
+  const values: unknown[] = [keyId, q.limit + 1];
+  const where = ['key_id = $1'];
+  if (q.status) where.push(`status = $${values.push(q.status)}`);
+  if (q.model) where.push(`model = $${values.push(q.model)}`);
+  if (q.cursor) where.push(`id < $${values.push(q.cursor)}`);
+  return (await db.query(`SELECT * FROM tasks WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $2`, values)).rows;
+}
+
+export async function claimDue(db: Db, owner: string, now: number, until: number, limit: number): Promise<Row[]> {
+  const r = await db.query(
+    `UPDATE tasks SET lease_owner = $1, lease_until = $3, next_check_at = $3
+     WHERE id IN (SELECT id FROM tasks WHERE phase <> 'done' AND next_check_at <= $2
+                  AND (lease_until IS NULL OR lease_until <= $2) ORDER BY next_check_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+     RETURNING *`,
+    [owner, ms(now), ms(until), limit],
+  );
+  // RETURNING order is unspecified; SQLite's comes out in insertion order, which time-ordered ids follow.
+  return r.rows.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+}
+
+/** One task, due or not, if unfinished and not leased (an UPDATE waits for a row lock and re-checks). */
+export async function claimOne(db: Db, id: string, owner: string, now: number, until: number): Promise<Row | undefined> {
+  return first(
+    await db.query(
+      `UPDATE tasks SET lease_owner = $2, lease_until = $4, next_check_at = $4
+       WHERE id = $1 AND phase <> 'done' AND (lease_until IS NULL OR lease_until <= $3) RETURNING *`,
+      [id, owner, ms(now), ms(until)],
+    ),
+  );
+}
+
+/** Applies a patch if `owner` holds the lease and the task is unfinished (the SQLite store's patchSql). */
+export async function patchTask(db: Db, id: string, owner: string, p: TaskPatch, now: number): Promise<Row | undefined> {
+  const values: unknown[] = [id, owner, ms(now)];
+  const sets: string[] = [];
+  const $ = (v: unknown) => `$${values.push(v)}`;
+  // pending → processing only; a processing task never goes back to pending.
+  if (p.status !== undefined) sets.push(`status = CASE WHEN status = 'processing' THEN status ELSE ${$(p.status)} END`);
+  if (p.phase !== undefined) sets.push(`phase = ${$(p.phase)}`);
+  if (p.progress !== undefined) sets.push(`progress = GREATEST(progress, ${$(Math.min(99, Math.max(0, Math.floor(p.progress))))})`);
+  if (p.estimatedSeconds !== undefined) sets.push(`estimated_seconds = ${$(Math.round(p.estimatedSeconds))}`);
+  if (p.upstream !== undefined) sets.push(`upstream = ${$(json(p.upstream))}::jsonb`);
+  if (p.failedChannels !== undefined) sets.push(`failed_channels = ${$(json(p.failedChannels))}::jsonb`);
+  if (p.attempts !== undefined) sets.push(`attempts = ${$(p.attempts)}`);
+  if (p.facts !== undefined) sets.push(`facts = ${$(json(p.facts))}::jsonb`);
+  if (p.params !== undefined) sets.push(`params = ${$(json(p.params))}::jsonb`);
+  if (p.plan !== undefined) sets.push(`plan = ${$(json(p.plan))}::jsonb`);
+  if (p.error !== undefined) sets.push(`error = ${$(json(p.error))}::jsonb`);
+  if (p.release) {
+    sets.push(`lease_owner = NULL, lease_until = NULL, next_check_at = ${$(ms(p.nextCheckAt ?? Date.now()))}`);
+  } else if (p.nextCheckAt !== undefined) {
+    // While leased, next_check_at mirrors the lease end so the claim query skips leased rows.
+    const next = $(ms(p.nextCheckAt));
+    sets.push(`lease_until = ${next}, next_check_at = ${next}`);
+  }
+  sets.push('updated_at = $3');
+  return first(await db.query(`UPDATE tasks SET ${sets.join(', ')} WHERE id = $1 AND lease_owner = $2 AND phase <> 'done' RETURNING *`, values));
+}
+
+export interface FinishColumns {
+  id: string;
+  status: Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
+  now: number;
+  cost: number;
+  billed: number;
+  result: unknown;
+  expires: number | null;
+  error: unknown;
+}
+
+export async function finishRow(db: Db, f: FinishColumns): Promise<Row | undefined> {
+  return first(
+    await db.query(
+      `UPDATE tasks SET status = $2, phase = 'done', progress = 100, completed_at = $3, updated_at = $3,
+         cost_micros = $4, billed_seconds = $5, result = $6::jsonb, result_expires_at = $7, error = $8::jsonb,
+         lease_owner = NULL, lease_until = NULL
+       WHERE id = $1 AND phase <> 'done' RETURNING *`,
+      [f.id, f.status, ms(f.now), f.cost, f.billed, json(f.result), msOrNull(f.expires), json(f.error)],
+    ),
+  );
+}
+
+export async function leaseOwners(db: Db): Promise<string[]> {
+  const r = await db.query("SELECT DISTINCT lease_owner AS o FROM tasks WHERE lease_owner IS NOT NULL AND phase <> 'done'");
+  return r.rows.map((x) => String(x.o));
+}
+
+export async function releaseLeases(db: Db, owner: string, now: number): Promise<number> {
+  const r = await db.query(
+    "UPDATE tasks SET lease_owner = NULL, lease_until = NULL, next_check_at = $2 WHERE lease_owner = $1 AND phase <> 'done'",
+    [owner, ms(now)],
+  );
+  return r.rowCount ?? 0;
+}
+
+export async function nextDue(db: Db): Promise<number | undefined> {
+  const t = first(await db.query("SELECT min(next_check_at) AS t FROM tasks WHERE phase <> 'done'"))?.t;
+  return t === null || t === undefined ? undefined : Number(t);
+}
+
+export async function countUnfinished(db: Db, model?: string): Promise<number> {
+  const r = model
+    ? await db.query("SELECT count(*) AS n FROM tasks WHERE phase <> 'done' AND model = $1", [model])
+    : await db.query("SELECT count(*) AS n FROM tasks WHERE phase <> 'done'");
+  return Number(first(r)?.n);
+}
+
+export async function overdue(db: Db, now: number, limit: number): Promise<Row[]> {
+  return (await db.query("SELECT * FROM tasks WHERE phase <> 'done' AND deadline_at < $1 ORDER BY deadline_at LIMIT $2", [ms(now), limit])).rows;
+}
+
+/** result_expires_at is in Unix seconds (TaskResult.expiresAt). */
+export async function expiredResults(db: Db, nowSeconds: number, limit: number): Promise<Row[]> {
+  return (
+    await db.query('SELECT * FROM tasks WHERE result IS NOT NULL AND result_expires_at < $1 ORDER BY result_expires_at LIMIT $2', [
+      ms(nowSeconds),
+      limit,
+    ])
+  ).rows;
+}
+
+export async function clearResult(db: Db, id: string): Promise<void> {
+  await db.query('UPDATE tasks SET result = NULL WHERE id = $1', [id]);
+}
