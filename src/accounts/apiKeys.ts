@@ -11,8 +11,14 @@ const ulid = monotonicFactory();
 const KEY_PREFIX = 'rk_';
 const CACHE_MS = 5_000;
 
+/** authenticateCached: the store must be asked. */
+export const MISS: unique symbol = Symbol('not cached');
+
+// crypto.hash (Node ≥ 20.12) is the one-shot form: no Hash object per call.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function hashKey(plain: string): string {
-  return crypto.createHash('sha256').update(plain).digest('hex');
+  return oneShot ? oneShot('sha256', plain, 'hex') : crypto.createHash('sha256').update(plain).digest('hex');
 }
 
 export interface CreateKeyInput {
@@ -48,17 +54,24 @@ export class ApiKeys {
 
   /** The active key for a bearer token, or undefined (unknown or revoked). */
   async authenticate(token: string): Promise<ApiKeyRecord | undefined> {
-    if (!token.startsWith(KEY_PREFIX) || token.length > 200) return undefined;
+    const cached = this.authenticateCached(token);
+    if (cached !== MISS) return cached;
     const hash = hashKey(token);
-    const now = Date.now();
-    const hit = this.cache.get(hash);
-    let key = hit && now - hit.at < CACHE_MS ? hit.key : undefined;
-    if (!hit || now - hit.at >= CACHE_MS) {
-      key = await this.store.findKeyByHash(hash);
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(hash, { key, at: now });
-    }
+    const key = await this.store.findKeyByHash(hash);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { key, at: Date.now() });
     return key && key.revokedAt === null ? key : undefined;
+  }
+
+  /**
+   * The same answer as `authenticate` when it needs no store read (a malformed token, or a lookup cached in
+   * the last few seconds), without waiting; MISS when the store must be asked.
+   */
+  authenticateCached(token: string): ApiKeyRecord | undefined | typeof MISS {
+    if (!token.startsWith(KEY_PREFIX) || token.length > 200) return undefined;
+    const hit = this.cache.get(hashKey(token));
+    if (!hit || Date.now() - hit.at >= CACHE_MS) return MISS;
+    return hit.key && hit.key.revokedAt === null ? hit.key : undefined;
   }
 
   /** Drops cached lookups (after a revoke or a change of limits). */

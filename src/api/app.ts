@@ -16,8 +16,9 @@ import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { authenticate } from './auth.ts';
+import { pooledRandom } from '../tasks/submit.ts';
 
-const ulid = monotonicFactory();
+const ulid = monotonicFactory(pooledRandom());
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export interface BuildOptions {
@@ -65,15 +66,20 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     }
   });
 
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback-style hooks: nothing in them waits, and an async hook costs a promise per request.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    ctx.metrics.httpRequests.inc({ route, method: req.method, status: reply.statusCode });
-    ctx.metrics.httpDuration.observe({ route, method: req.method }, seconds);
-    req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    const elapsed = reply.elapsedTime;
+    const status = reply.statusCode;
+    ctx.metrics.httpRequests.inc({ route, method: req.method, status });
+    ctx.metrics.httpDuration.observe({ route, method: req.method }, elapsed / 1000);
+    const q = req.url.indexOf('?');
+    req.log.info({ method: req.method, url: q === -1 ? req.url : req.url.slice(0, q), status, ms: Math.round(elapsed) }, 'request');
+    done();
   });
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
+import { MISS } from '../accounts/apiKeys.ts';
 import type { AppContext } from './context.ts';
 
 declare module 'fastify' {
@@ -21,10 +22,7 @@ export function bearerToken(req: FastifyRequest): string | undefined {
 }
 
 export function authenticate(ctx: AppContext) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const token = bearerToken(req);
-    if (!token) throw new ApiError('authentication_error', 'Missing API key: send "Authorization: Bearer <api key>".');
-    const key = await ctx.keys.authenticate(token);
+  const admit = async (req: FastifyRequest, reply: FastifyReply, key: ApiKeyRecord | undefined): Promise<void> => {
     if (!key) throw new ApiError('authentication_error', 'Invalid API key: it is unknown or has been revoked.');
     req.apiKey = key;
     const limit = key.rateLimitRpm ?? ctx.config.limits.default_rate_limit_rpm;
@@ -38,6 +36,19 @@ export function authenticate(ctx: AppContext) {
         });
       }
     }
+  };
+  // Callback-style, so the usual case — a key looked up in the last seconds, no rate limit — passes
+  // without a promise; anything that must wait (a store read, a shared limiter) goes through `admit`.
+  return (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    const token = bearerToken(req);
+    if (!token) return done(new ApiError('authentication_error', 'Missing API key: send "Authorization: Bearer <api key>".'));
+    const cached = ctx.keys.authenticateCached(token);
+    if (cached !== MISS && cached && (cached.rateLimitRpm ?? ctx.config.limits.default_rate_limit_rpm) === null) {
+      req.apiKey = cached;
+      return done();
+    }
+    const key = cached === MISS ? ctx.keys.authenticate(token) : Promise.resolve(cached);
+    key.then((k) => admit(req, reply, k)).then(() => done(), done);
   };
 }
 

@@ -20,6 +20,8 @@ const SETTINGS: Record<string, Kind> = {
   database_url: 'string',
   sqlite_synchronous: 'string',
   redis_url: 'string',
+  redis_prefix: 'string',
+  signing_secret: 'string',
   sim_latency_ms: 'int',
   allow_private_hosts: 'list',
   channels: 'json',
@@ -51,6 +53,7 @@ const SETTINGS: Record<string, Kind> = {
   'webhooks.first_retry_ms': 'int',
   'webhooks.retry_window_seconds': 'int',
   idempotency_window_seconds: 'int',
+  shutdown_drain_ms: 'int',
 };
 
 /** Names fixed by the contract for some settings. */

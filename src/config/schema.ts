@@ -56,6 +56,10 @@ export const configSchema = z
     database_url: z.string().optional(),
     sqlite_synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
     redis_url: z.string().optional(),
+    /** Prefix of every Redis key and channel (several gateways, or tests, may share one Redis). */
+    redis_prefix: z.string().min(1).default('reelay:'),
+    /** Secret that signs file URLs and upstream callback URLs; all processes of one gateway must share it. */
+    signing_secret: z.string().min(32, 'at least 32 characters').optional(),
     s3: z
       .object({
         endpoint: z.string().url().optional(),
@@ -116,6 +120,8 @@ export const configSchema = z
       .strict()
       .prefault({}),
     idempotency_window_seconds: positiveInt.default(86_400),
+    /** On shutdown, /readyz answers 503 and new tasks are refused for this long before the listener closes. */
+    shutdown_drain_ms: nonNegativeInt.default(2000),
   })
   .strict();
 

@@ -41,9 +41,23 @@ const HTTP_URL = new RegExp(HTTP_URL_PATTERN, 'u');
 const DATA_URI = new RegExp(DATA_URI_PREFIX_PATTERN, 'u');
 const DATA_IMAGE = new RegExp(DATA_IMAGE_PATTERN, 'u');
 
+/**
+ * A refusal of the request. Without a stack trace: these are the client's mistakes, never logged with a
+ * stack, and capturing one was the largest single cost of answering an invalid body (0012-performance.md).
+ */
+function invalid(code: ErrorCode, message: string, param: string | null = null): ApiError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ApiError(code, message, param);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export function validateRequest(body: unknown): ValidatedRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ApiError('invalid_request_error', 'The request body must be a JSON object.', null);
+    throw invalid('invalid_request_error', 'The request body must be a JSON object.', null);
   }
   const input = body as Record<string, unknown>;
   const spec = resolveModel(input.model);
@@ -75,14 +89,14 @@ export function validateRequest(body: unknown): ValidatedRequest {
 
 function resolveModel(model: unknown): ModelSpec {
   if (model !== undefined && model !== null && typeof model !== 'string') {
-    throw new ApiError('invalid_request_error', `model must be a string, one of ${modelIds().join(', ')}; got ${show(model)}.`, 'model');
+    throw invalid('invalid_request_error', `model must be a string, one of ${modelIds().join(', ')}; got ${show(model)}.`, 'model');
   }
   if (typeof model !== 'string' || model.trim() === '') {
-    throw new ApiError('invalid_request_error', `model is required: one of ${modelIds().join(', ')}.`, 'model');
+    throw invalid('invalid_request_error', `model is required: one of ${modelIds().join(', ')}.`, 'model');
   }
   const spec = findModel(model);
   if (!spec) {
-    throw new ApiError(
+    throw invalid(
       'invalid_request_error',
       `model ${show(model)} is not served by this gateway: use one of ${modelIds().join(', ')}.`,
       'model',
@@ -104,17 +118,17 @@ function parseField(spec: ModelSpec, name: string, field: FieldSpec, raw: unknow
       return parseInteger(spec, name, field, raw);
     case 'boolean':
       if (typeof raw !== 'boolean') {
-        throw new ApiError('invalid_type', `${name} must be a boolean (true or false), got ${show(raw)}.`, name);
+        throw invalid('invalid_type', `${name} must be a boolean (true or false), got ${show(raw)}.`, name);
       }
       if (field.only !== undefined && raw !== field.only) {
-        throw new ApiError('invalid_value', `${spec.id} only supports ${name}=${field.only}; ${name}=${raw} is not available.`, name);
+        throw invalid('invalid_value', `${spec.id} only supports ${name}=${field.only}; ${name}=${raw} is not available.`, name);
       }
       return raw;
     case 'image':
       return parseImageRef(spec, name, raw);
     case 'images': {
       if (!Array.isArray(raw)) {
-        throw new ApiError('invalid_type', `${name} must be an array of image URLs or data URIs, got ${show(raw)}.`, name);
+        throw invalid('invalid_type', `${name} must be an array of image URLs or data URIs, got ${show(raw)}.`, name);
       }
       return raw.map((item, i) => parseImageRef(spec, `${name}[${i}]`, item, name));
     }
@@ -132,20 +146,20 @@ function parseString(
   noSpecialTokens: boolean | undefined,
   raw: unknown,
 ): string {
-  if (typeof raw !== 'string') throw new ApiError('invalid_type', `${name} must be a string, got ${show(raw)}.`, name);
+  if (typeof raw !== 'string') throw invalid('invalid_type', `${name} must be a string, got ${show(raw)}.`, name);
   // NUL cannot be stored by every store (PostgreSQL refuses it) and means nothing in a prompt.
-  if (raw.includes('\u0000')) throw new ApiError('invalid_value', `${name} contains a NUL character (\\u0000), which ${spec.id} does not accept.`, name);
-  if (nonEmpty && raw.trim() === '') throw new ApiError('invalid_request_error', `${name} must not be empty for ${spec.id}.`, name);
+  if (raw.includes('\u0000')) throw invalid('invalid_value', `${name} contains a NUL character (\\u0000), which ${spec.id} does not accept.`, name);
+  if (nonEmpty && raw.trim() === '') throw invalid('invalid_request_error', `${name} must not be empty for ${spec.id}.`, name);
   if (maxLength !== undefined) {
     const length = codePointLength(raw);
     if (length > maxLength) {
-      throw new ApiError('string_too_long', `${name} is ${length} characters; ${spec.id} accepts at most ${maxLength}.`, name);
+      throw invalid('string_too_long', `${name} is ${length} characters; ${spec.id} accepts at most ${maxLength}.`, name);
     }
   }
   if (noSpecialTokens) {
     const m = SPECIAL_TOKEN.exec(raw);
     if (m) {
-      throw new ApiError('prompt_contains_special_tokens', `${name} contains the special token ${m[0]}, which ${spec.id} does not accept.`, name);
+      throw invalid('prompt_contains_special_tokens', `${name} contains the special token ${m[0]}, which ${spec.id} does not accept.`, name);
     }
   }
   return raw;
@@ -155,11 +169,11 @@ function parseEnum(spec: ModelSpec, name: string, field: EnumField, raw: unknown
   const code: ErrorCode = field.code ?? 'invalid_value';
   const allowed = field.values.join(', ');
   if (typeof raw !== 'string') {
-    throw new ApiError(code, `${name} must be a string, one of ${allowed} for ${spec.id}; got ${show(raw)}.`, name);
+    throw invalid(code, `${name} must be a string, one of ${allowed} for ${spec.id}; got ${show(raw)}.`, name);
   }
   const lower = asciiLower(raw);
   const match = field.values.find((v) => asciiLower(v) === lower);
-  if (match === undefined) throw new ApiError(code, `${name} ${show(raw)} is not one of ${allowed} for ${spec.id}.`, name);
+  if (match === undefined) throw invalid(code, `${name} ${show(raw)} is not one of ${allowed} for ${spec.id}.`, name);
   return match;
 }
 
@@ -167,13 +181,13 @@ function parseInteger(spec: ModelSpec, name: string, field: IntegerField, raw: u
   const allowed = describeIntegerRange(field);
   if (typeof raw !== 'number' || !Number.isInteger(raw)) {
     const why = typeof raw === 'string' ? ' (a JSON number without quotes)' : '';
-    throw new ApiError(field.code ?? 'invalid_type', `${name} must be an integer${why}, ${allowed} for ${spec.id}; got ${show(raw)}.`, name);
+    throw invalid(field.code ?? 'invalid_type', `${name} must be an integer${why}, ${allowed} for ${spec.id}; got ${show(raw)}.`, name);
   }
   if (field.values && !field.values.includes(raw)) {
-    throw new ApiError(field.code ?? 'invalid_value', `${name} ${raw} is not one of ${field.values.join(', ')} for ${spec.id}.`, name);
+    throw invalid(field.code ?? 'invalid_value', `${name} ${raw} is not one of ${field.values.join(', ')} for ${spec.id}.`, name);
   }
   if ((field.min !== undefined && raw < field.min) || (field.max !== undefined && raw > field.max)) {
-    throw new ApiError(field.code ?? 'value_out_of_range', `${name} ${raw} is out of range for ${spec.id}: ${allowed}.`, name);
+    throw invalid(field.code ?? 'value_out_of_range', `${name} ${raw} is out of range for ${spec.id}: ${allowed}.`, name);
   }
   return raw;
 }
@@ -188,11 +202,11 @@ export function describeIntegerRange(field: IntegerField): string {
 
 function parseImageRef(spec: ModelSpec, name: string, raw: unknown, param = name): string {
   if (typeof raw !== 'string') {
-    throw new ApiError('invalid_type', `${name} must be a string: an http(s) image URL or a data:image/...;base64 URI.`, param);
+    throw invalid('invalid_type', `${name} must be a string: an http(s) image URL or a data:image/...;base64 URI.`, param);
   }
   if (DATA_URI.test(raw)) {
     if (!DATA_IMAGE.test(raw)) {
-      throw new ApiError('invalid_url', `${name} is a data URI but not data:image/<type>;base64,<payload>.`, param);
+      throw invalid('invalid_url', `${name} is a data URI but not data:image/<type>;base64,<payload>.`, param);
     }
     return raw;
   }
@@ -200,16 +214,16 @@ function parseImageRef(spec: ModelSpec, name: string, raw: unknown, param = name
 }
 
 function parseMediaUrl(spec: ModelSpec, name: string, kind: 'video' | 'audio', raw: unknown): string {
-  if (typeof raw !== 'string') throw new ApiError('invalid_type', `${name} must be an http(s) ${kind} URL string.`, name);
+  if (typeof raw !== 'string') throw invalid('invalid_type', `${name} must be an http(s) ${kind} URL string.`, name);
   if (DATA_URI.test(raw)) {
-    throw new ApiError('invalid_url', `${name} must be an http(s) link to the ${kind}; base64 is not supported by ${spec.id}.`, name);
+    throw invalid('invalid_url', `${name} must be an http(s) link to the ${kind}; base64 is not supported by ${spec.id}.`, name);
   }
   return checkHttpUrl(spec, name, raw, name, `an http(s) ${kind} URL`);
 }
 
 function checkHttpUrl(_spec: ModelSpec, name: string, raw: string, param: string, what: string): string {
   if (raw.length > MAX_URL_LENGTH) {
-    throw new ApiError('invalid_url', `${name} is ${raw.length} characters long; URLs may have at most ${MAX_URL_LENGTH}.`, param);
+    throw invalid('invalid_url', `${name} is ${raw.length} characters long; URLs may have at most ${MAX_URL_LENGTH}.`, param);
   }
   let url: URL | undefined;
   if (HTTP_URL.test(raw)) {
@@ -220,7 +234,7 @@ function checkHttpUrl(_spec: ModelSpec, name: string, raw: string, param: string
     }
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw new ApiError('invalid_url', `${name} must be ${what}; got ${show(raw)}.`, param);
+    throw invalid('invalid_url', `${name} must be ${what}; got ${show(raw)}.`, param);
   }
   return raw;
 }
@@ -257,7 +271,7 @@ function applyExclusions(spec: ModelSpec, given: Record<string, unknown>): void 
           const allowed = rule.allow?.some(([x, y]) => (x === a && y === b) || (x === b && y === a));
           if (!allowed) {
             const ok = rule.allow?.map(([x, y]) => `${x} + ${y}`).join(', ');
-            throw new ApiError(
+            throw invalid(
               rule.code,
               `${a} and ${b} cannot be passed together to ${spec.id}: ${rule.fields.join(', ')} are mutually exclusive` +
                 (ok ? `; the only allowed combination is ${ok}.` : '.'),
@@ -267,7 +281,7 @@ function applyExclusions(spec: ModelSpec, given: Record<string, unknown>): void 
         }
       }
     } else if (rule.kind === 'requires' && isPresent(given, rule.field) && !isPresent(given, rule.requires)) {
-      throw new ApiError(rule.code, `${rule.field} can only be used together with ${rule.requires} for ${spec.id}.`, rule.field);
+      throw invalid(rule.code, `${rule.field} can only be used together with ${rule.requires} for ${spec.id}.`, rule.field);
     }
   }
 }
@@ -276,7 +290,7 @@ function applyAliases(spec: ModelSpec, given: Record<string, unknown>): void {
   for (const rule of spec.rules ?? []) {
     if (rule.kind !== 'alias' || given[rule.alias] === undefined) continue;
     if (given[rule.field] !== undefined && given[rule.field] !== given[rule.alias]) {
-      throw new ApiError(
+      throw invalid(
         rule.code,
         `${rule.alias} ${show(given[rule.alias])} and ${rule.field} ${show(given[rule.field])} disagree; ${rule.alias} means the same as ${rule.field} for ${spec.id}, so pass one or keep them equal.`,
         rule.alias,
@@ -292,13 +306,13 @@ function routeMode(spec: ModelSpec, given: Record<string, unknown>): ModeSpec {
   // No mode matches: the only way for the seed models is an image count no mode takes (Omni 2 images).
   const countField = spec.modes.flatMap((m) => m.when).find((c): c is Extract<Condition, { count: string }> => 'count' in c)?.count;
   if (countField !== undefined) {
-    throw new ApiError(
+    throw invalid(
       'unsupported_image_count',
       `${spec.id} does not accept ${countOf(given, countField)} ${countField}: ${describeModeCounts(spec, countField)}.`,
       countField,
     );
   }
-  throw new ApiError('invalid_request_error', `The request matches none of the modes of ${spec.id}.`, null);
+  throw invalid('invalid_request_error', `The request matches none of the modes of ${spec.id}.`, null);
 }
 
 /** "0 (text-to-video), 1 (image-to-video) or 3–9 (reference-images-to-video)" */
@@ -326,7 +340,7 @@ function checkModeRules(spec: ModelSpec, mode: ModeSpec, given: Record<string, u
     const present = isPresent(given, name) || (given[name] !== undefined && field.type !== 'images');
     if (present && !appliesIn(field, mode.mode) && field.outsideModes === 'error') {
       const where = field.modes!.map((m) => MODE_NAMES[m]).join(' / ');
-      throw new ApiError(
+      throw invalid(
         field.outsideModesCode ?? 'unsupported_field_for_mode',
         `${name} is only accepted in ${where} mode by ${spec.id}; this request is ${MODE_NAMES[mode.mode]}, so leave ${name} out.`,
         name,
@@ -335,15 +349,15 @@ function checkModeRules(spec: ModelSpec, mode: ModeSpec, given: Record<string, u
     const required = field.required === true || (Array.isArray(field.required) && field.required.includes(mode.mode));
     if (required && !isPresent(given, name)) {
       if (field.type === 'images') {
-        throw new ApiError('unsupported_image_count', `${name} is required by ${spec.id}: ${describeCount(spec, mode, name)}.`, name);
+        throw invalid('unsupported_image_count', `${name} is required by ${spec.id}: ${describeCount(spec, mode, name)}.`, name);
       }
-      throw new ApiError('invalid_request_error', `${name} is required by ${spec.id} in ${MODE_NAMES[mode.mode]} mode.`, name);
+      throw invalid('invalid_request_error', `${name} is required by ${spec.id} in ${MODE_NAMES[mode.mode]} mode.`, name);
     }
     if (field.type === 'images' && given[name] !== undefined) {
       const limits = mode.counts?.[name] ?? { min: field.minItems ?? 0, max: field.maxItems ?? Infinity };
       const n = countOf(given, name);
       if (n < limits.min || n > limits.max) {
-        throw new ApiError('unsupported_image_count', `${spec.id} takes ${describeCount(spec, mode, name)}; got ${n}.`, name);
+        throw invalid('unsupported_image_count', `${spec.id} takes ${describeCount(spec, mode, name)}; got ${n}.`, name);
       }
     }
   }
@@ -364,7 +378,7 @@ function checkCrossRules(spec: ModelSpec, given: Record<string, unknown>): void 
     const actual = given[whenField] ?? field?.default;
     const value = given[rule.field];
     if (actual === whenValue && typeof value === 'string' && !rule.values.includes(value)) {
-      throw new ApiError(
+      throw invalid(
         rule.code,
         `${rule.field} ${show(value)} is not available at ${whenField} ${whenValue} for ${spec.id}: use one of ${rule.values.join(', ')}.`,
         rule.field,

@@ -69,7 +69,8 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
   const store: Store = await openStore(config);
   const storage: ObjectStorage = openStorage(config);
   const shared = openShared(config, logger);
-  const secret = await loadOrCreateSecret(path.join(config.data_dir, 'url-signing.key'));
+  // One gateway, many processes: they must share the secret (REELAY_SIGNING_SECRET); alone, a file will do.
+  const secret = config.signing_secret ? Buffer.from(config.signing_secret) : await loadOrCreateSecret(path.join(config.data_dir, 'url-signing.key'));
   const signer = new UrlSigner(secret, publicUrl);
   const hooks = new HookUrls(secret, publicUrl);
   const adminToken = await ensureAdminToken(config, announce);
@@ -284,6 +285,8 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     close: () =>
       (closing ??= (async () => {
         accepting = false;
+        // Still listening: /readyz says 503 so load balancers stop sending work; then stop listening.
+        if (config.shutdown_drain_ms > 0) await new Promise((r) => setTimeout(r, config.shutdown_drain_ms));
         await app.close();
         await engine?.stop();
         await sweepers?.stop();

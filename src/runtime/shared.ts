@@ -20,12 +20,12 @@ export interface Shared {
   close(): Promise<void>;
 }
 
-export function openShared(config: Pick<ReelayConfig, 'redis_url'>, logger: Logger): Shared {
+export function openShared(config: Pick<ReelayConfig, 'redis_url' | 'redis_prefix'>, logger: Logger): Shared {
   if (!config.redis_url) {
     const wakeBus = new LocalWakeBus(logger);
     return { limiter: new MemoryRateLimiter(), wakeBus, redis: null, close: () => wakeBus.close() };
   }
-  const prefix = 'reelay:';
+  const prefix = config.redis_prefix;
   const probe = createRedis(config.redis_url, prefix, { name: 'reelay-probe' });
   const limiter = new RedisRateLimiter(createRedis(config.redis_url, prefix, { name: 'reelay-ratelimit' }), { logger });
   const wakeBus = new RedisWakeBus(createRedis(config.redis_url, prefix, { name: 'reelay-wake' }), { logger });

@@ -1,29 +1,46 @@
 /**
- * Unfinished-task counts for the queue limits, read from the store at most every 250 ms: a submit must not
- * pay for a count over a large queue, and a limit that is a quarter-second stale still bounds the queue.
+ * Unfinished-task counts for the queue limits, read from the store only when a count might have gone stale
+ * enough to matter: a submit must not pay for a count over a large queue (with 100,000 unfinished tasks a
+ * SQLite count takes ~6 ms, and was taken 8 times every 250 ms under load — docs/decisions/0012-performance.md).
+ *
+ * A count is re-read once it is 250 ms old — or, while the queue is far from its limit, once the queue
+ * could have grown past the limit at FILL_PER_SECOND submits a second, but never later than 5 s. Near the
+ * limit it is a quarter-second stale at most, as before, so the limit still bounds the queue.
  */
 import type { Store } from '../store/types.ts';
 
 const FRESH_MS = 250;
+const STALEST_MS = 5_000;
+/** Faster than any one process accepts tasks (and the limits are checked per process). */
+const FILL_PER_SECOND = 20_000;
+
+interface Slot {
+  n: number;
+  at: number;
+  pending?: Promise<number>;
+}
 
 export class QueueGauge {
-  private all: { n: number; at: number; pending?: Promise<number> } = { n: 0, at: 0 };
-  private readonly models = new Map<string, { n: number; at: number; pending?: Promise<number> }>();
+  private all: Slot = { n: 0, at: 0 };
+  private readonly models = new Map<string, Slot>();
 
   constructor(private readonly store: Store) {}
 
-  total(): Promise<number> {
-    return this.read(this.all, () => this.store.countUnfinished());
+  /** Unfinished tasks in all; `limit` is the limit they are compared with (it decides how stale is safe). */
+  total(limit = 0): Promise<number> {
+    return this.read(this.all, limit, () => this.store.countUnfinished());
   }
 
-  ofModel(model: string): Promise<number> {
+  ofModel(model: string, limit = 0): Promise<number> {
     let slot = this.models.get(model);
     if (!slot) this.models.set(model, (slot = { n: 0, at: 0 }));
-    return this.read(slot, () => this.store.countUnfinished(model));
+    return this.read(slot, limit, () => this.store.countUnfinished(model));
   }
 
-  private async read(slot: { n: number; at: number; pending?: Promise<number> }, count: () => Promise<number>): Promise<number> {
-    if (Date.now() - slot.at < FRESH_MS) return slot.n;
+  private async read(slot: Slot, limit: number, count: () => Promise<number>): Promise<number> {
+    const headroom = limit - slot.n;
+    const maxAge = Math.min(STALEST_MS, Math.max(FRESH_MS, (headroom * 1000) / FILL_PER_SECOND));
+    if (Date.now() - slot.at < maxAge) return slot.n;
     slot.pending ??= count().finally(() => (slot.pending = undefined));
     slot.n = await slot.pending;
     slot.at = Date.now();

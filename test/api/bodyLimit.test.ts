@@ -7,7 +7,7 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { expectError, submit } from './helpers.ts';
+import { expectError, makeImage, submit } from './helpers.ts';
 
 const BODY_LIMIT = 1024 * 1024;
 const HUGE = 200 * 1024 * 1024;
@@ -120,4 +120,15 @@ describe('request body limit', () => {
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     await submit(t, key, { model: 'veo3.1-fast-official', prompt: 'still fine', duration: 4 });
   }, 30_000);
+
+  it('image uploads are governed by their own limit, not the JSON body limit', async () => {
+    // 2 MB is over this gateway's 1 MB body limit but within the default 50 MB upload limit.
+    const png = await makeImage('png', 300, 300);
+    const bytes = Buffer.concat([png, Buffer.alloc(2 * BODY_LIMIT)]);
+    const form = new FormData();
+    form.append('file', new Blob([bytes], { type: 'image/png' }), 'big.png');
+    const res = await fetch(`${t.url}/v1/uploads/images`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).bytes).toBe(bytes.length);
+  });
 });

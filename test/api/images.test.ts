@@ -15,12 +15,32 @@ let key: string;
 /** Used only for refused requests, so no task of another test moves its money meanwhile. */
 let refusedKey: string;
 let dir: string;
+let inlineI2V: Promise<{ id: string; jpeg: Buffer }>;
+let uploadedI2V: Promise<{ id: string }>;
 
 beforeAll(async () => {
   t = await startTestGateway({ REELAY_SIM_LATENCY_MS: '50', REELAY_LIMITS_UPLOAD_LIMIT_BYTES: String(UPLOAD_LIMIT) });
   key = (await t.newKey(1000)).key;
   refusedKey = (await t.newKey(1000)).key;
   dir = tempDir('reelay-images-');
+  // The two tests that render are started now, so their videos are made while the other tests run.
+  inlineI2V = (async () => {
+    const jpeg = await makeImage('jpeg', 720, 960); // 3:4
+    const id = await submit(t, key, {
+      model: 'happyhorse-1.0',
+      prompt: 'the portrait turns its head',
+      first_frame_image: dataUri(jpeg, 'image/jpeg'),
+      resolution: '720P',
+      duration: 3,
+    });
+    return { id, jpeg };
+  })();
+  uploadedI2V = (async () => {
+    const up = await upload(await makeImage('png', 540, 960), 'portrait.png', 'image/png'); // 9:16
+    expect(up.status).toBe(200);
+    return { id: await submit(t, key, { model: 'happyhorse-1.0', prompt: 'walk towards the camera', first_frame_image: up.body.url, resolution: '720P', duration: 3 }) };
+  })();
+  for (const p of [inlineI2V, uploadedI2V]) p.catch(() => undefined); // reported by their tests
 });
 afterAll(async () => {
   await t?.close();
@@ -51,14 +71,7 @@ async function fetchBytes(url: string): Promise<{ status: number; type: string |
 
 describe('base64 images in a submit', () => {
   it('are stored, the task refers to signed URLs of the stored copies, and the first image sets the aspect', async () => {
-    const jpeg = await makeImage('jpeg', 720, 960); // 3:4
-    const id = await submit(t, key, {
-      model: 'happyhorse-1.0',
-      prompt: 'the portrait turns its head',
-      first_frame_image: dataUri(jpeg, 'image/jpeg'),
-      resolution: '720P',
-      duration: 3,
-    });
+    const { id, jpeg } = await inlineI2V;
     const task = await storedTask(id);
     const u = expectSignedInputUrl(task.params.first_frame_image, id);
     expect(u.pathname).toMatch(/\/first_frame_image\.jpg$/);
@@ -207,7 +220,7 @@ describe('base64 images in a submit', () => {
     },
   ];
 
-  it.each(BAD.map((b) => [b.name, b] as const))('%s → 400 %s', async (_name, b) => {
+  it.each(BAD.map((b) => [b.name, b.code, b] as const))('%s → 400 %s', async (_name, _code, b) => {
     const before = await balanceOf(t, refusedKey);
     const r = await t.call(refusedKey, 'POST', '/v1/videos/generations', await b.body());
     expectError(r, 400, b.code, b.param, 'invalid_request_error');
@@ -313,10 +326,7 @@ describe('POST /v1/uploads/images', () => {
   });
 
   it('an uploaded image works as an image input: it sets the I2V aspect and the video completes', async () => {
-    const bytes = await makeImage('png', 540, 960); // 9:16
-    const up = await upload(bytes, 'portrait.png', 'image/png');
-    expect(up.status).toBe(200);
-    const id = await submit(t, key, { model: 'happyhorse-1.0', prompt: 'walk towards the camera', first_frame_image: up.body.url, resolution: '720P', duration: 3 });
+    const { id } = await uploadedI2V;
     const done = await t.waitFor(key, id, 60_000);
     expect(done.status, JSON.stringify(done.error)).toBe('completed');
     const { file } = await downloadVideo(done.result.videos[0].url[0], dir);
@@ -339,6 +349,13 @@ describe('POST /v1/uploads/images', () => {
     for (const m of mentions) expect(r.body.error.message).toContain(m);
     expect(await taskIds(t, refusedKey)).toEqual([]);
   });
+
+  it('one of the gateway’s own video URLs passed as an image is refused at submit', async () => {
+    const { id } = await inlineI2V;
+    const done = await t.waitFor(key, id, 60_000);
+    const r = await t.call(refusedKey, 'POST', '/v1/videos/generations', { model: 'veo3.1-fast-official', prompt: 'p', first_frame_image: done.result.videos[0].url[0] });
+    expectError(r, 400, 'invalid_image', 'first_frame_image', 'invalid_request_error');
+  }, 60_000);
 
   it('an uploaded image whose object is gone is refused at submit', async () => {
     const up = await upload(await makeImage('png', 400, 400), 'gone.png', 'image/png');

@@ -101,7 +101,8 @@ beforeAll(async () => {
   const run = async (body: Record<string, unknown>): Promise<Outcome> => {
     const submittedAt = Date.now();
     const taskId = await submit(t, key, body);
-    return { taskId, submittedAt, task: await t.waitFor(key, taskId, 80_000) };
+    // Generous: on a shared, loaded machine the renders queue behind other work; this is a safety net only.
+    return { taskId, submittedAt, task: await t.waitFor(key, taskId, 240_000) };
   };
   for (const c of USE_CASES) {
     const p = bodyFor(c).then(run);
@@ -154,14 +155,14 @@ describe('seed use cases, as printed, end to end on the simulator', () => {
 
   it.each(EXPECTED)('%s — %s', async (model, title, e) => {
     await checkCase(model, title, e);
-  }, 90_000);
+  }, 300_000);
 
   it(`veo3.1-fast-official — ${VEO_SAMPLES.title}`, async () => {
     await checkCase(VEO_SAMPLES.model, VEO_SAMPLES.title, VEO_SAMPLES.expected);
     const { task } = await outcomes.get(id(VEO_SAMPLES.model, VEO_SAMPLES.title))!;
     // Two distinct files, not one URL twice.
     expect(new Set(task.result.videos.map((v: any) => new URL(v.url[0]).pathname)).size).toBe(2);
-  }, 90_000);
+  }, 300_000);
 
   it('the key paid exactly the sum of the task costs, with nothing left held', async () => {
     const all = await Promise.allSettled([...outcomes.values()]);
@@ -171,5 +172,5 @@ describe('seed use cases, as printed, end to end on the simulator', () => {
     expect(b.body.used_balance).toBeCloseTo(spent, 6);
     expect(b.body.remain_balance).toBeCloseTo(10_000 - spent, 6);
     expect(b.body.held_balance).toBe(0);
-  }, 90_000);
+  }, 300_000);
 });

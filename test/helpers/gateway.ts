@@ -33,6 +33,7 @@ export async function startTestGateway(env: Record<string, string> = {}, config?
     REELAY_ADMIN_TOKEN: 'test-admin-token-0123456789',
     REELAY_ENGINE_IDLE_SLEEP_MS: '100',
     REELAY_SQLITE_SYNCHRONOUS: 'NORMAL',
+    REELAY_SHUTDOWN_DRAIN_MS: '0',
     ...env,
   };
   if (config) {

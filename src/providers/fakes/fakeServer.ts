@@ -61,6 +61,9 @@ export class FakeServer {
   url = '';
   /** Requests answered, by kind (kept even when `record` is off). */
   readonly counts = new Map<string, number>();
+  /** Requests being answered now, by kind + path; and every time one path was being answered twice at once. */
+  private readonly inFlight = new Map<string, number>();
+  readonly overlaps: { kind: string; path: string; at: number }[] = [];
 
   /**
    * Adds a route; `path` may contain :name segments. A parameter starts a segment (`/:name`); a colon
@@ -139,6 +142,15 @@ export class FakeServer {
     if (this.record) this.requests.push(recorded);
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
 
+    const slot = `${kind} ${url.pathname}`;
+    const busy = (this.inFlight.get(slot) ?? 0) + 1;
+    this.inFlight.set(slot, busy);
+    if (busy > 1) this.overlaps.push({ kind, path: url.pathname, at: Date.now() });
+    res.once('close', () => {
+      const left = (this.inFlight.get(slot) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(slot, left);
+      else this.inFlight.delete(slot);
+    });
     const wait = this.delays.get(kind);
     if (wait) await new Promise((r) => setTimeout(r, wait));
     const fault = this.faults.get(kind)?.shift();

@@ -27,12 +27,22 @@ export class GroupCommit {
     private readonly db: Database.Database,
     private readonly maxBatch = 256,
   ) {
+    // Each write in its own SAVEPOINT, with statements prepared once (wrapping each write in a new
+    // db.transaction() builds the wrapper function anew every time). A write that throws is rolled back
+    // to its savepoint; its neighbours are not.
+    const savepoint = db.prepare('SAVEPOINT write');
+    const release = db.prepare('RELEASE write');
+    const rollback = db.prepare('ROLLBACK TO write');
     this.batch = db.transaction((items: Pending[]) =>
       items.map((item): Outcome => {
+        savepoint.run();
         try {
-          // A transaction function called inside another runs as a SAVEPOINT.
-          return { ok: true, value: db.transaction(item.fn)() };
+          const value = item.fn();
+          release.run();
+          return { ok: true, value };
         } catch (error) {
+          rollback.run();
+          release.run();
           return { ok: false, error };
         }
       }),

@@ -54,6 +54,9 @@ export class SqliteStore implements Store {
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('foreign_keys = ON');
+    // 64 MiB of page cache instead of SQLite's 2 MiB default: polls read task rows at random across the
+    // whole table, and every miss is a read syscall (docs/decisions/0012-performance.md).
+    this.db.pragma('cache_size = -65536');
     this.migrate();
     this.s = this.prepare();
     this.commit = new GroupCommit(this.db);
