@@ -15,7 +15,7 @@ afterEach(() => server.close());
 describe('retries', () => {
   it('retries a 500 and returns the later success', async () => {
     server.script('GET', '/v1/balance', errorAnswer(500, 'internal_error', 'api_error', 'boom'));
-    expect(await client.balance.get()).toEqual({ balance: 12.5, spent: 0.4 });
+    expect(await client.balance.get()).toEqual({ remain_balance: 12.5, used_balance: 0.4, held_balance: 0 });
     expect(server.requestsTo('GET', '/v1/balance')).toHaveLength(2);
   });
 

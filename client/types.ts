@@ -50,14 +50,43 @@ export interface UploadedImage {
   created_at: number;
 }
 
-/** GET /v1/models entry; only `id` is relied on, the rest is passed through. */
-export interface ModelInfo {
-  id: string;
+/** A model's option as GET /v1/models describes it. */
+export interface ModelField {
+  type: string;
+  description: string;
+  required: boolean | string[];
+  default?: unknown;
+  values?: (string | number)[];
+  minimum?: number;
+  maximum?: number;
+  max_length?: number;
+  modes?: string[];
   [key: string]: unknown;
 }
 
-/** GET /v1/balance; only `balance` is relied on, the rest (spend, ...) is passed through. */
+/** GET /v1/models entry. */
+export interface ModelInfo {
+  id: string;
+  object?: 'model';
+  family?: string;
+  description?: string;
+  modes?: { mode: string; name: string; description: string }[];
+  fields?: Record<string, ModelField>;
+  pricing?: { unit: 'per_second'; per_second: Record<string, number>; with_audio_per_second?: Record<string, number>; per_mode_per_second?: Record<string, Record<string, number>> };
+  estimated_time?: number;
+  max_run_seconds?: number;
+  [key: string]: unknown;
+}
+
+/** GET /v1/balance: APIMart's fields plus the key's own figures. */
 export interface Balance {
-  balance: number;
+  /** What the key can spend now. */
+  remain_balance: number;
+  /** Charged for completed tasks. */
+  used_balance: number;
+  /** Held for unfinished tasks. */
+  held_balance: number;
+  unlimited_quota?: boolean;
+  key?: { id: string; name: string; prefix: string; rate_limit_rpm: number | null; max_concurrent_tasks: number | null; models: string[] | null };
   [key: string]: unknown;
 }

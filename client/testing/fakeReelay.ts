@@ -140,7 +140,7 @@ export class FakeReelay {
     if (method === 'POST' && path === '/v1/videos/generations') return this.#create(rec);
     if (method === 'GET' && path === '/v1/tasks') return this.#list(rec.query);
     if (method === 'POST' && path === '/v1/uploads/images') return this.#upload(rec);
-    if (method === 'GET' && path === '/v1/balance') return ok({ balance: 12.5, spent: 0.4 });
+    if (method === 'GET' && path === '/v1/balance') return ok({ remain_balance: 12.5, used_balance: 0.4, held_balance: 0 });
     if (method === 'GET' && path === '/v1/models') return ok(MODEL_IDS.map((id) => ({ id, object: 'model' })));
     if (method === 'GET' && path === '/v1/model-schema') {
       const model = rec.query.get('model') ?? '';
