@@ -120,7 +120,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
     storage,
     router,
     prices,
-    inputs: new InputInspector({ storage, fetch: outbound.fetch, signer, publicBaseUrl: publicUrl, logger }),
+    inputs: new InputInspector({ storage, fetch: outbound.fetch, signer, logger }),
     fetch: outbound.fetch,
     api: upstreamApi.fetch,
     logger,

@@ -38,28 +38,11 @@ interface Deps {
   storage: ObjectStorage;
   fetch: SafeFetch;
   signer: UrlSigner;
-  publicBaseUrl: string;
   logger: Logger;
 }
 
 export class InputInspector {
   constructor(private readonly deps: Deps) {}
-
-  /** The storage key when `url` is one of the gateway's own signed file URLs. */
-  ownObjectKey(url: string): string | undefined {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      return undefined;
-    }
-    const base = new URL(this.deps.publicBaseUrl);
-    const prefix = `${base.pathname.replace(/\/$/, '')}/files/`;
-    if (u.origin !== base.origin || !u.pathname.startsWith(prefix)) return undefined;
-    const key = u.pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
-    const verdict = this.deps.signer.verify(key, u.searchParams.get('expires') ?? '', u.searchParams.get('sig') ?? '', Math.floor(Date.now() / 1000));
-    return verdict === 'ok' ? key : undefined;
-  }
 
   /** The task's media inputs as providers receive them (no I/O). */
   listInputs(task: TaskRecord, spec: ModelSpec): MediaInput[] {
@@ -72,7 +55,7 @@ export class InputInspector {
         urls.forEach((url, i) => {
           const index = def.type === 'images' ? i : null;
           const stored = task.inputs.find((s) => s.field === field && s.index === index);
-          inputs.push({ field, index, url, storageKey: stored?.key ?? this.ownObjectKey(url), contentType: stored?.contentType, bytes: stored?.bytes });
+          inputs.push({ field, index, url, storageKey: stored?.key ?? this.deps.signer.keyOf(url, Math.floor(Date.now() / 1000)), contentType: stored?.contentType, bytes: stored?.bytes });
         });
       } else if (def.type === 'video_url' || def.type === 'audio_url') {
         inputs.push({ field, index: null, url: value as string });
