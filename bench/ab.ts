@@ -1,6 +1,6 @@
 /**
  * A/B: `node bench/run.js --ab=<checkout>[,<checkout>...] [--tasks=N] [--seconds=N] [--rounds=N] [--what=poll,validation,submit]`
- * runs the request-path loads against the baseline, reelay from each other checkout (named by its
+ * (--pending: every stored task unfinished) runs the request-path loads against the baseline, reelay from each other checkout (named by its
  * directory) and this one ("this"), alternating them round by round, each on its own copy of the same
  * prefilled store. This is how the before/after ratios in docs/decisions/0012-performance.md were measured.
  */
@@ -16,14 +16,14 @@ import { submitRequests } from './submit.ts';
 import { INVALID_BODIES } from './lib/bodies.ts';
 import { CONNECTIONS } from './http.ts';
 
-export async function ab(others: string, o: { tasks: number; seconds: number; rounds: number; what: string[] }): Promise<number> {
+export async function ab(others: string, o: { tasks: number; seconds: number; rounds: number; what: string[]; pending?: boolean }): Promise<number> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-ab-'));
   const baseline = await spawnChild<{ url: string }>('baseline', 'baselineMain.ts');
   try {
     const a = path.join(work, 'this');
     const store = openStore(a);
     const key = await createKey(store);
-    const ids = prefillTasks(store, key.id, o.tasks);
+    const ids = prefillTasks(store, key.id, o.tasks, o.pending ? { completed: 0, failed: 0 } : undefined);
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     await store.close();
 

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { finishUnfinished, checkLedger, createKey, openStore, prefillTasks } from './lib/prefill.ts';
 import { startGateway } from './lib/gateway.ts';
 import { rssOf } from './lib/proc.ts';
+import { fsyncProbe } from './lib/fsyncProbe.ts';
 import { figure, type Figure } from './lib/report.ts';
 import { pollScenario } from './poll.ts';
 import { submitScenario } from './submit.ts';
@@ -79,7 +80,7 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
     const add = stage.tasks - (store.db.prepare('SELECT count(*) AS n FROM tasks').get() as { n: number }).n;
     if (add > 0) {
       log(`  filling the store to ${stage.tasks.toLocaleString('en-US')} tasks`);
-      ids.push(...prefillTasks(store, key.id, add));
+      for (const id of prefillTasks(store, key.id, add)) ids.push(id);
     }
     checkLedger(store, key.id);
     const prefillSeconds = (performance.now() - t0) / 1000;
@@ -102,6 +103,19 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
         log('  validation');
         validation = await validationScenario(urls, key.key, stage.timing);
       }
+      let disk = null;
+      if (stage.main) {
+        disk = fsyncProbe(dataDir, stage.timing.seconds / 2);
+        figures.push(
+          figure({
+            scenario: 'submit',
+            name: 'fdatasync of the data disk, p99',
+            value: disk.p99,
+            unit: 'ms',
+            note: `p50 ${disk.p50.toFixed(2)} ms over ${disk.count} syncs: a durable submit is answered after its commit's sync, so its p99 cannot be lower`,
+          }),
+        );
+      }
       log('  submit');
       const submit = await submitScenario(urls, key.key, stage.timing, `submit${label}`);
       gatewayRss = rssOf(gw.pid);
@@ -123,7 +137,7 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
         baselineSubmitRps: submitRaw.baseline.rps,
         gatewayRss,
       });
-      raw.push({ storedTasks: stored, poll: poll.raw, submit: submit.raw, validation: validation?.raw });
+      raw.push({ storedTasks: stored, poll: poll.raw, submit: submit.raw, validation: validation?.raw, fsync: disk });
       if (stage.main) figures.push(...submit.figures, ...poll.figures, ...(validation?.figures ?? []));
       else figures.push(...[...poll.figures, ...submit.figures].filter((f) => f.name === 'throughput'));
     } finally {

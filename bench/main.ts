@@ -27,6 +27,8 @@ export interface Sizes {
   inflight: Parameters<typeof inFlight>[1];
   rehost: Parameters<typeof rehost>[1];
   portkeyTiming: Timing;
+  /** Tasks of the end-to-end run beside Portkey. */
+  portkeyTasks: number;
 }
 
 const FULL: Sizes = {
@@ -35,19 +37,21 @@ const FULL: Sizes = {
     { tasks: 100_000, main: true, timing: { warmupSeconds: 3, seconds: 6, rounds: 2, openSeconds: 10 } },
     { tasks: 1_000_000, timing: { warmupSeconds: 2, seconds: 5, rounds: 1, openSeconds: 6 } },
   ],
-  inflight: { levels: [10_000, 50_000, 100_000], latencyMs: 150_000, pollMinMs: 40_000, pollMaxMs: 60_000, pollRps: 4000, resultBytes: 16 * 1024 },
+  inflight: { levels: [10_000, 50_000, 100_000], pollMs: 60_000, pollRps: 2000, resultBytes: 16 * 1024, windowSeconds: 15, finishSeconds: 60 },
   rehost: { downloads: 100, bytes: 50 * 1024 * 1024 },
   portkeyTiming: { warmupSeconds: 2, seconds: 6, rounds: 1, openSeconds: 0 },
+  portkeyTasks: 5000,
 };
 
 const SMOKE: Sizes = {
   stages: [
-    { tasks: 2_000, timing: { warmupSeconds: 0.5, seconds: 1.5, rounds: 1, openSeconds: 0 } },
-    { tasks: 10_000, main: true, timing: { warmupSeconds: 1, seconds: 2, rounds: 1, openSeconds: 2 } },
+    { tasks: 1_000, timing: { warmupSeconds: 0.3, seconds: 0.7, rounds: 1, openSeconds: 0 } },
+    { tasks: 5_000, main: true, timing: { warmupSeconds: 0.5, seconds: 1.2, rounds: 1, openSeconds: 1 } },
   ],
-  inflight: { levels: [1_000, 2_000], latencyMs: 6_000, pollMinMs: 1_000, pollMaxMs: 1_500, pollRps: 2000, resultBytes: 4 * 1024 },
-  rehost: { downloads: 10, bytes: 5 * 1024 * 1024 },
-  portkeyTiming: { warmupSeconds: 0.5, seconds: 2, rounds: 1, openSeconds: 0 },
+  inflight: { levels: [1_000, 2_000], pollMs: 2_000, pollRps: 2000, resultBytes: 4 * 1024, windowSeconds: 1.5, finishSeconds: 2 },
+  rehost: { downloads: 8, bytes: 4 * 1024 * 1024 },
+  portkeyTiming: { warmupSeconds: 0.5, seconds: 1.5, rounds: 1, openSeconds: 0 },
+  portkeyTasks: 300,
 };
 
 interface Args {
@@ -96,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
   if (abArg) {
     const opt = (name: string, dflt: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
     const { ab } = await import('./ab.ts');
-    return ab(abArg.split('=')[1], { tasks: Number(opt('tasks', '100000')), seconds: Number(opt('seconds', '5')), rounds: Number(opt('rounds', '3')), what: opt('what', 'poll,validation,submit').split(',') });
+    return ab(abArg.split('=')[1], { tasks: Number(opt('tasks', '100000')), seconds: Number(opt('seconds', '5')), rounds: Number(opt('rounds', '3')), what: opt('what', 'poll,validation,submit').split(','), pending: argv.includes('--pending') });
   }
   const args = parseArgs(argv);
   const sizes = args.smoke ? SMOKE : FULL;
@@ -131,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (wants('portkey')) {
       log('beside Portkey');
-      out.portkey = await portkey(path.join(work, 'portkey'), baselineUrl, sizes.portkeyTiming, log);
+      out.portkey = await portkey(path.join(work, 'portkey'), { url: baselineUrl, pid: baseline.pid }, sizes.portkeyTiming, sizes.portkeyTasks, log);
       print(out.portkey.figures);
     }
   } catch (e) {

@@ -133,3 +133,6 @@ export const INVALID_BODIES: unknown[] = [
   { model: 'happyhorse-1.0', prompt: P_HH, audio_setting: 'origin' }, // audio_setting outside video edit
   { model: 'viduq3-mix', prompt: P_VIDU, image_urls: VIDU_IMGS, aspect_ratio: '21:9' }, // invalid value
 ];
+
+/** Text-to-video bodies only: nothing for the engine to fetch from example.com before it starts a task. */
+export const T2V_BODIES = VALID_BODIES.filter((b) => !['image_urls', 'first_frame_image', 'last_frame_image', 'video_url', 'audio_url'].some((f) => f in b));

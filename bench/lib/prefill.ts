@@ -131,7 +131,21 @@ export function prefillTasks(store: SqliteStore, keyId: string, count: number, m
     }
     writeKey.run(k.b, k.h, k.s, keyId);
   });
-  for (let start = 0; start < count; start += CHUNK) chunk.immediate(start, Math.min(CHUNK, count - start));
+  // A large fill goes faster into bare tables: the secondary indexes are dropped and built again after
+  // (the same definitions, read back from the schema), as a bulk load would.
+  const bulk = count >= 50_000;
+  const indexes = bulk
+    ? (db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('tasks', 'ledger')").all() as { name: string; sql: string }[])
+    : [];
+  const cache = db.pragma('cache_size', { simple: true });
+  db.pragma('cache_size = -524288');
+  try {
+    for (const ix of indexes) db.exec(`DROP INDEX ${ix.name}`);
+    for (let start = 0; start < count; start += CHUNK) chunk.immediate(start, Math.min(CHUNK, count - start));
+  } finally {
+    for (const ix of indexes) db.exec(ix.sql);
+    db.pragma(`cache_size = ${cache}`);
+  }
   return ids;
 }
 
@@ -160,4 +174,71 @@ export async function finishUnfinished(store: SqliteStore, since: number, keep: 
     await Promise.all(part.map((r) => store.finishTask(r.id, { status: 'cancelled', error: { code: 'cancelled', message: 'benchmark cleanup' } }, now)));
   }
   return n;
+}
+
+/**
+ * Tasks already upstream, as the engine leaves them after a start (phase submitted, the upstream's
+ * operation recorded, the price held, the next check scheduled) — for jobs that already exist at the fake
+ * upstream. Next checks are spread over one poll interval, as a steady stream of submissions would leave
+ * them. Written in short transactions: a running gateway shares the file.
+ */
+export function prefillInFlight(
+  store: SqliteStore,
+  keyId: string,
+  jobs: [string, number][],
+  o: { channel: string; provider: string; pollIntervalMs: number; bodies: Record<string, unknown>[] },
+): string[] {
+  const db = store.db;
+  const insertTask = db.prepare(`INSERT INTO tasks (${TASK_COLUMN_NAMES.join(', ')}) VALUES (${TASK_COLUMN_NAMES.map((c) => `@${c}`).join(', ')})`);
+  const insertLedger = db.prepare(
+    'INSERT INTO ledger (key_id, task_id, kind, balance_delta, held_delta, spent_delta, balance_after, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const hold = db.prepare('UPDATE api_keys SET balance_micros = balance_micros - ?, held_micros = held_micros + ? WHERE id = ? RETURNING balance_micros AS b');
+  const made = o.bodies.map((body) => {
+    const request = validateRequest(body);
+    const spec = findModel(request.model)!;
+    const plan = planOutput(spec, request, {});
+    const billedSeconds = plan.seconds * plan.count;
+    return { request, spec, plan, billedSeconds, priceMicros: prices.price(spec, request.mode, request.params, plan, billedSeconds) };
+  });
+  const ids: string[] = [];
+  const chunk = db.transaction((part: [string, number][], offset: number) => {
+    const now = Date.now();
+    part.forEach(([jobId, startedAt], i) => {
+      const t = made[(offset + i) % made.length];
+      const id = newTaskId();
+      ids.push(id);
+      const task = newTaskRecord({
+        id,
+        keyId,
+        model: t.spec.id,
+        mode: t.request.mode,
+        params: t.request.params,
+        inputs: [],
+        plan: t.plan,
+        createdAt: startedAt,
+        estimatedSeconds: t.spec.estimatedSeconds,
+        deadlineAt: startedAt + t.spec.maxRunSeconds * 1000,
+        priceMicros: t.priceMicros,
+        billedSeconds: t.billedSeconds,
+        callbackUrl: null,
+        idempotencyKey: null,
+        nextCheckAt: now + Math.floor((((offset + i) * 0.7548776662) % 1) * o.pollIntervalMs),
+      });
+      Object.assign(task, {
+        status: 'processing',
+        phase: 'submitted',
+        progress: 1,
+        updatedAt: now,
+        facts: {},
+        upstream: { channel: o.channel, provider: o.provider, operation: { id: jobId, model: t.spec.id }, startedAt },
+      } satisfies Partial<TaskRecord>);
+      const m = holdMove(task.priceMicros);
+      const after = (hold.get(task.priceMicros, task.priceMicros, keyId) as { b: number }).b;
+      insertLedger.run(keyId, id, m.kind, m.balanceDelta, m.heldDelta, m.spentDelta, after, m.note, startedAt);
+      insertTask.run(taskColumns(task));
+    });
+  });
+  for (let i = 0; i < jobs.length; i += 1000) chunk.immediate(jobs.slice(i, i + 1000), i);
+  return ids;
 }

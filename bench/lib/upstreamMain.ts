@@ -70,6 +70,29 @@ serveCommands(
     /** When each job was created and how long it runs: the upstream's own finish times. */
     jobs: () => [...fake.jobs.jobs.values()].map((j) => [j.id, j.createdAt, j.latencyMs]),
     jobCount: () => fake.jobs.jobs.size,
+    /**
+     * Jobs as if submitted over the last `ageSpreadMs` (created times spread evenly), running for
+     * `latencyMs`: a fake that already has `count` jobs under way. Returns [id, createdAt].
+     */
+    createJobs: (a: { count: number; ageSpreadMs: number; latencyMs: number; prompt: string }) => {
+      const now = Date.now();
+      const out: [string, number][] = [];
+      for (let i = 0; i < a.count; i++) {
+        const job = fake.jobs.create(a.prompt, { prompt: a.prompt }, 1, 'task');
+        job.createdAt = now - Math.floor(((i * 0.6180339887) % 1) * a.ageSpreadMs);
+        job.latencyMs = a.latencyMs;
+        out.push([job.id, job.createdAt]);
+      }
+      return out;
+    },
+    /** These jobs finish one after another at `perSecond`, the first `startInMs` from now. */
+    finishJobs: (a: { ids: string[]; startInMs: number; perSecond: number }) => {
+      const now = Date.now();
+      a.ids.forEach((id, k) => {
+        const job = fake.jobs.get(id);
+        if (job) job.latencyMs = now + a.startInMs + Math.floor((k * 1000) / a.perSecond) - job.createdAt;
+      });
+    },
   },
   async () => {
     clearInterval(sampler);

@@ -4,6 +4,14 @@
  * second. Writes that arrive in the same event-loop turn are run in one transaction instead — each inside
  * its own savepoint, so one refusal (payment_required, say) rolls back only its own changes — and share
  * one fsync. Nobody's promise settles before the commit: "committed before the answer" still holds.
+ *
+ * Durable mode (`walSync`, the store's synchronous=FULL): the connection runs with synchronous=NORMAL and
+ * the fsync of the WAL — what FULL does inside every COMMIT — is done here instead, in the thread pool,
+ * after the commit: the event loop keeps serving while the disk syncs. Writes that arrive meanwhile wait
+ * for that sync to end and are then committed together and synced together (they could not be answered
+ * sooner anyway), so batches stay as large as when the sync blocked the loop. No write's promise settles
+ * before a sync that began after its commit has finished, so every answer still waits for its write to be
+ * durable (docs/decisions/0012-performance.md).
  */
 import type Database from 'better-sqlite3';
 
@@ -15,17 +23,26 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** Makes everything committed so far durable (an fdatasync of the WAL file). */
+export type WalSync = () => Promise<void>;
+
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
   private readonly batch: Database.Transaction<(items: Pending[]) => Outcome[]>;
+  /** Committed, waiting for the next WAL sync (durable mode). */
+  private unsynced: { item: Pending; outcome: Outcome }[] = [];
+  private syncing = false;
+  private idle: (() => void)[] = [];
   /** Batches committed and writes in them, for metrics and the benchmark notes. */
   batches = 0;
   writes = 0;
+  syncs = 0;
 
   constructor(
     private readonly db: Database.Database,
     private readonly maxBatch = 256,
+    private readonly walSync: WalSync | null = null,
   ) {
     // Each write in its own SAVEPOINT, with statements prepared once (wrapping each write in a new
     // db.transaction() builds the wrapper function anew every time). A write that throws is rolled back
@@ -52,11 +69,21 @@ export class GroupCommit {
   run<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    // While a sync runs, new writes wait for it (the sync's end flushes them) unless a full batch is ready.
+    if (this.scheduled || (this.syncing && this.queue.length < this.maxBatch)) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Resolves once every write queued so far has committed and, in durable mode, been synced. */
+  async settled(): Promise<void> {
+    await this.run(() => undefined);
+    if (this.syncing || this.unsynced.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   private flush(): void {
@@ -73,11 +100,40 @@ export class GroupCommit {
       }
       this.batches++;
       this.writes += items.length;
-      items.forEach((item, i) => {
-        const o = outcomes[i];
-        if (o.ok) item.resolve(o.value);
-        else item.reject(o.error);
-      });
+      if (this.walSync) {
+        // Refusals wait too: a replayed Idempotency-Key may return a task committed in a batch whose
+        // sync is still running.
+        items.forEach((item, i) => this.unsynced.push({ item, outcome: outcomes[i] }));
+      } else {
+        items.forEach((item, i) => settle(item, outcomes[i]));
+      }
     }
+    if (this.walSync && !this.syncing && this.unsynced.length > 0) this.sync();
   }
+
+  private sync(): void {
+    const covered = this.unsynced;
+    this.unsynced = [];
+    this.syncing = true;
+    this.walSync!().then(
+      () => {
+        this.syncs++;
+        for (const { item, outcome } of covered) settle(item, outcome);
+      },
+      (e: unknown) => {
+        // Committed but perhaps not on disk: nobody may be told it is done.
+        for (const { item } of covered) item.reject(e);
+      },
+    ).finally(() => {
+      this.syncing = false;
+      if (this.queue.length > 0 && !this.scheduled) this.flush(); // commits the writes that waited, starts the next sync
+      if (!this.syncing && this.unsynced.length > 0) this.sync();
+      if (!this.syncing) for (const wake of this.idle.splice(0)) wake();
+    });
+  }
+}
+
+function settle(item: Pending, o: Outcome): void {
+  if (o.ok) item.resolve(o.value);
+  else item.reject(o.error);
 }

@@ -1,0 +1,33 @@
+/**
+ * The benchmark's smoke run (`npm run bench:smoke`): every scenario at reduced size, in its own processes,
+ * and the gate CI keeps — no ratio below half its target (bench/lib/report.ts). Run with the environment
+ * an operator would have (no VITEST, so reelay logs as it does in production).
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+describe('npm run bench:smoke', () => {
+  it('runs every scenario and no ratio falls below half its target', async () => {
+    const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-smoke-')), 'smoke.json');
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_ENV'));
+    const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = execFile(process.execPath, ['bench/run.js', '--smoke', `--json=${json}`], { cwd: ROOT, env, maxBuffer: 1 << 24, timeout: 170_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+      );
+      void child;
+    });
+    const out = JSON.parse(fs.readFileSync(json, 'utf8')) as { failures: string[]; figures: { scenario: string; name: string; ratio?: number }[] };
+    fs.rmSync(path.dirname(json), { recursive: true, force: true });
+    // Every scenario produced its figures (Portkey only when it is installed).
+    const scenarios = new Set(out.figures.map((f) => f.scenario));
+    for (const s of ['submit', 'poll', 'validation', 'in flight', 're-hosting', 'cost curve']) expect(scenarios, run.output).toContain(s);
+    for (const f of out.figures.filter((x) => x.name === 'throughput')) expect(Number.isFinite(f.ratio), `${f.scenario} ${f.name}`).toBe(true);
+    expect(out.failures, run.output).toEqual([]);
+    expect(run.code, run.output).toBe(0);
+  }, 180_000);
+});

@@ -1,0 +1,94 @@
+/**
+ * The group commit's durable mode: a write's promise settles only after a WAL sync that began after its
+ * commit has finished; writes arriving during a sync are committed together after it; a failed sync fails
+ * the writes it covered; refusals roll back only their own changes.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../src/store/sqlite/groupCommit.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
+
+const dirs: string[] = [];
+function tempDb(): Database.Database {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-gc-'));
+  dirs.push(dir);
+  const db = new Database(path.join(dir, 'x.db'));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (v INTEGER NOT NULL CHECK (v >= 0))');
+  return db;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function deferred() {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('group commit', () => {
+  it('settles a write only after a sync that began after its commit', async () => {
+    const db = tempDb();
+    const syncs: ReturnType<typeof deferred>[] = [];
+    const gc = new GroupCommit(db, 256, () => {
+      const d = deferred();
+      syncs.push(d);
+      return d.promise;
+    });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const settled: string[] = [];
+    const a = gc.run(() => insert.run(1)).then(() => settled.push('a'));
+    await tick();
+    expect(syncs).toHaveLength(1); // a committed, its sync running
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
+    const b = gc.run(() => insert.run(2)).then(() => settled.push('b'));
+    await tick();
+    // b came while a's sync ran: it waits for that sync to end, then is committed and synced on its own.
+    expect(syncs).toHaveLength(1);
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
+    syncs[0].resolve();
+    await a;
+    await tick();
+    expect(settled).toEqual(['a']);
+    expect(syncs).toHaveLength(2);
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
+    syncs[1].resolve();
+    await b;
+    expect(settled).toEqual(['a', 'b']);
+    expect(gc.syncs).toBe(2);
+  });
+
+  it('fails the writes a failed sync covered', async () => {
+    const db = tempDb();
+    const gc = new GroupCommit(db, 256, () => Promise.reject(new Error('EIO')));
+    await expect(gc.run(() => db.prepare('INSERT INTO t (v) VALUES (1)').run())).rejects.toThrow('EIO');
+  });
+
+  it('rolls back a refused write alone, in the same batch as others', async () => {
+    const db = tempDb();
+    const gc = new GroupCommit(db, 256, () => Promise.resolve());
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const results = await Promise.allSettled([gc.run(() => insert.run(1)), gc.run(() => (insert.run(2), insert.run(-1))), gc.run(() => insert.run(3))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(db.prepare('SELECT v FROM t ORDER BY v').all()).toEqual([{ v: 1 }, { v: 3 }]);
+    expect(gc.batches).toBe(1);
+  });
+
+  it('a store with synchronous=FULL syncs the WAL before answering; NORMAL does not', async () => {
+    for (const [synchronous, expectSyncs] of [['FULL', true], ['NORMAL', false]] as const) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-gc-'));
+      dirs.push(dir);
+      const store = new SqliteStore(path.join(dir, 'reelay.db'), { synchronous });
+      await store.createKey({ id: 'key_1', name: 'k', prefix: 'rk_x', hash: 'h', balanceMicros: 5, rateLimitRpm: null, maxConcurrentTasks: null, models: null, webhookSecret: 's', createdAt: 1 });
+      expect(store.commit.syncs > 0).toBe(expectSyncs);
+      expect(store.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL on the connection either way
+      await store.close();
+    }
+  });
+});
