@@ -70,6 +70,20 @@ export async function httpScenario(
       note: 'server process CPU time per answer; its inverse ratio is the throughput ratio on an otherwise idle machine',
     }),
   ];
+  const companion = urls.reelay.companion;
+  if (companion && reelay.companionCpuUs !== undefined) {
+    figures.push(
+      figure({ scenario, name: `${companion.name} CPU per answer`, value: reelay.companionCpuUs, unit: 'µs', reference: { name: 'baseline', value: baseline.cpuUs }, note: companion.note }),
+      figure({
+        scenario,
+        name: `CPU per answer, reelay + ${companion.name}`,
+        value: reelay.cpuUs + reelay.companionCpuUs,
+        unit: 'µs',
+        reference: { name: 'baseline', value: baseline.cpuUs },
+        note: `all the CPU time one answer costs: 1 s ÷ this is the answers per second one core gives (${Math.round(1e6 / (reelay.cpuUs + reelay.companionCpuUs)).toLocaleString('en-US')})`,
+      }),
+    );
+  }
   const raw: Record<string, unknown> = { connections: CONNECTIONS, baseline, reelay };
   if (target.p99Ms !== undefined && timing.openSeconds > 0) {
     const rate = Math.max(1, Math.round(baseline.rps * target.ratio));

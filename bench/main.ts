@@ -2,9 +2,11 @@
  * The benchmark suite (issue 5): `npm run bench` (full, writes BENCHMARKS.md) and `npm run bench:smoke`
  * (reduced sizes and durations, for CI: exits non-zero only when a ratio is below half its target).
  *
- * Options: --smoke, --only=name[,name] (baseline, costcurve, inflight, rehost, portkey), --out=FILE
- * (default BENCHMARKS.md in a full run, none in smoke), --json=FILE (all figures and raw results),
- * --keep (keep the work dir). Env: BENCH_PROFILE_DIR=dir writes a CPU profile of every reelay process.
+ * Options: --smoke, --only=name[,name] (costcurve, postgres, inflight, rehost, portkey: only these stages),
+ * --out=FILE|none (default BENCHMARKS.md in a full run, none in smoke; with --only the stages' rows and
+ * sections in FILE are replaced and the rest kept), --json=FILE (all figures and raw results),
+ * --keep (keep the work dir). BENCH_POSTGRES_URL: the PostgreSQL server of the postgres stage (skipped with
+ * a note when unreachable, a failure when CI is set). Env: BENCH_PROFILE_DIR=dir writes a CPU profile of every reelay process.
  * `--profile=submit|poll|validation [--seconds=N] [--tasks=N]` profiles one request path instead (profile.ts);
  * `--ab=<other checkout>` compares two versions of reelay side by side (ab.ts).
  */
@@ -15,11 +17,12 @@ import { costCurve, type CostCurveOutcome, type Stage } from './costCurve.ts';
 import { inFlight, type InFlightOutcome } from './inflight.ts';
 import { rehost, type RehostOutcome } from './rehost.ts';
 import { portkey, type PortkeyOutcome } from './portkey.ts';
+import { postgresStage, type PostgresOutcome, type PostgresSizes } from './postgres.ts';
 import { stopLoadGenerator } from './lib/load.ts';
 import { machineInfo } from './lib/machine.ts';
 import { spawnChild, ROOT_DIR } from './lib/proc.ts';
 import { describe, passes, smokeFails, type Figure } from './lib/report.ts';
-import { writeMarkdown } from './lib/markdown.ts';
+import { mergeMarkdown, writeMarkdown } from './lib/markdown.ts';
 import type { Timing } from './http.ts';
 
 export interface Sizes {
@@ -29,6 +32,7 @@ export interface Sizes {
   portkeyTiming: Timing;
   /** Tasks of the end-to-end run beside Portkey. */
   portkeyTasks: number;
+  postgres: PostgresSizes;
 }
 
 const FULL: Sizes = {
@@ -41,6 +45,7 @@ const FULL: Sizes = {
   rehost: { downloads: 100, bytes: 50 * 1024 * 1024 },
   portkeyTiming: { warmupSeconds: 2, seconds: 6, rounds: 1, openSeconds: 0 },
   portkeyTasks: 5000,
+  postgres: { tasks: 100_000, timing: { warmupSeconds: 3, seconds: 6, rounds: 2, openSeconds: 10 }, spreadKeys: 16, workerSeconds: 5 },
 };
 
 const SMOKE: Sizes = {
@@ -52,7 +57,10 @@ const SMOKE: Sizes = {
   rehost: { downloads: 8, bytes: 4 * 1024 * 1024 },
   portkeyTiming: { warmupSeconds: 0.5, seconds: 1.5, rounds: 1, openSeconds: 0 },
   portkeyTasks: 300,
+  postgres: { tasks: 2_000, timing: { warmupSeconds: 0.5, seconds: 1.2, rounds: 1, openSeconds: 1 }, spreadKeys: 0, workerSeconds: 1 },
 };
+
+export const STAGES = ['costcurve', 'postgres', 'inflight', 'rehost', 'portkey'];
 
 interface Args {
   smoke: boolean;
@@ -64,16 +72,21 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { smoke: false, only: null, out: null, json: null, keep: false };
+  let outGiven = false;
   for (const arg of argv) {
     const [k, v] = arg.split('=', 2);
     if (k === '--smoke') a.smoke = true;
-    else if (k === '--only') a.only = new Set(v.split(','));
-    else if (k === '--out') a.out = path.resolve(v);
-    else if (k === '--json') a.json = path.resolve(v);
+    else if (k === '--only') {
+      a.only = new Set(v.split(','));
+      for (const s of a.only) if (!STAGES.includes(s)) throw new Error(`--only: unknown stage ${s} (stages: ${STAGES.join(', ')})`);
+    } else if (k === '--out') {
+      outGiven = true;
+      a.out = v === 'none' ? null : path.resolve(v);
+    } else if (k === '--json') a.json = path.resolve(v);
     else if (k === '--keep') a.keep = true;
     else throw new Error(`unknown option ${arg}`);
   }
-  if (!a.smoke && a.out === null && a.only === null) a.out = path.join(ROOT_DIR, 'BENCHMARKS.md');
+  if (!a.smoke && !outGiven) a.out = path.join(ROOT_DIR, 'BENCHMARKS.md');
   return a;
 }
 
@@ -85,6 +98,7 @@ export interface RunOutcome {
   inflight?: InFlightOutcome;
   rehost?: RehostOutcome;
   portkey?: PortkeyOutcome;
+  postgres?: PostgresOutcome;
   seconds: number;
   failures: string[];
 }
@@ -123,6 +137,11 @@ export async function main(argv: string[]): Promise<number> {
       out.costCurve = await costCurve(path.join(work, 'costcurve'), { url: baselineUrl, pid: baseline.pid }, sizes.stages, log);
       print(out.costCurve.figures);
     }
+    if (wants('postgres')) {
+      log('submit and poll on PostgreSQL');
+      out.postgres = await postgresStage(path.join(work, 'postgres'), { url: baselineUrl, pid: baseline.pid }, sizes.postgres, log);
+      print(out.postgres.figures);
+    }
     if (wants('inflight')) {
       log('tasks in flight against a fake upstream');
       out.inflight = await inFlight(path.join(work, 'inflight'), sizes.inflight, log);
@@ -149,6 +168,7 @@ export async function main(argv: string[]): Promise<number> {
   out.seconds = (performance.now() - started) / 1000;
 
   const misses = out.figures.filter((f) => passes(f) === false);
+  if (out.postgres?.skipped) log(`  NOTE the PostgreSQL stage was skipped: ${out.postgres.skipped}`);
   const gated = out.figures.filter(smokeFails);
   if (args.smoke) for (const f of gated) out.failures.push(`below half its target: ${describe(f)}`);
   log(`done in ${out.seconds.toFixed(0)} s: ${out.figures.filter((f) => passes(f) === true).length} targets met, ${misses.length} missed`);
@@ -156,8 +176,17 @@ export async function main(argv: string[]): Promise<number> {
   for (const f of out.failures) log(`  FAIL ${f}`);
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(out, null, 2));
   if (args.out && out.failures.length === 0) {
-    writeMarkdown(args.out, out);
-    log(`wrote ${path.relative(process.cwd(), args.out) || args.out}`);
+    if (args.only) {
+      // A skipped stage leaves what the file has for it.
+      const measured = STAGES.filter((s) => args.only!.has(s) && !(s === 'postgres' && out.postgres?.skipped));
+      if (measured.length) {
+        mergeMarkdown(args.out, out, measured);
+        log(`updated the rows and sections of ${measured.join(', ')} in ${path.relative(process.cwd(), args.out) || args.out}`);
+      }
+    } else {
+      writeMarkdown(args.out, out);
+      log(`wrote ${path.relative(process.cwd(), args.out) || args.out}`);
+    }
   }
   return out.failures.length > 0 ? 1 : 0;
 }

@@ -3,7 +3,7 @@
  * against reelay, alternating baseline and reelay for `rounds` rounds so slow drift of a shared machine
  * hits both alike. Latencies of the rounds are merged before percentiles are taken.
  */
-import { runLoad, type LoadResult, type LoadSpec } from './load.ts';
+import { runLoad, type CpuMeter, type LoadResult, type LoadSpec } from './load.ts';
 
 export interface Merged {
   rps: number;
@@ -16,6 +16,8 @@ export interface Merged {
   p99: number;
   /** CPU time of the server process per answer, µs (independent of how busy the rest of the machine is). */
   cpuUs: number;
+  /** The same for the processes the target's `companion` meter reads, when it has one. */
+  companionCpuUs?: number;
   runs: LoadResult[];
 }
 
@@ -41,6 +43,9 @@ export function merge(runs: LoadResult[]): Merged {
     p50: pct(all, 0.5),
     p99: pct(all, 0.99),
     cpuUs: runs.reduce((a, r) => a + (r.cpuUsPerAnswer ?? NaN) * (r.ok + r.other + r.warmupAnswers), 0) / runs.reduce((a, r) => a + r.ok + r.other + r.warmupAnswers, 0),
+    companionCpuUs: runs.every((r) => r.companionCpuUsPerAnswer !== undefined)
+      ? runs.reduce((a, r) => a + r.companionCpuUsPerAnswer! * (r.ok + r.other + r.warmupAnswers), 0) / runs.reduce((a, r) => a + r.ok + r.other + r.warmupAnswers, 0)
+      : undefined,
     runs: runs.map((r) => ({ ...r, latencies: undefined })),
   };
 }
@@ -48,6 +53,8 @@ export function merge(runs: LoadResult[]): Merged {
 export interface Target {
   url: string;
   pid: number;
+  /** Other processes whose CPU time the target's answers cost (the database server of a reelay on PostgreSQL). */
+  companion?: { name: string; meter: CpuMeter; note: string };
 }
 
 export async function sideBySide(baseline: Target, reelay: Target, shape: Shape, rounds: number): Promise<{ baseline: Merged; reelay: Merged }> {
@@ -56,7 +63,7 @@ export async function sideBySide(baseline: Target, reelay: Target, shape: Shape,
   for (let i = 0; i < rounds; i++) {
     // The baseline answers every request 200 with its small JSON, whatever the scenario expects of reelay.
     b.push(await runLoad({ ...shape, url: baseline.url, keepLatencies: true, expectStatus: 200 }, baseline.pid));
-    r.push(await runLoad({ ...shape, url: reelay.url, keepLatencies: true }, reelay.pid));
+    r.push(await runLoad({ ...shape, url: reelay.url, keepLatencies: true }, reelay.pid, reelay.companion?.meter));
   }
   return { baseline: merge(b), reelay: merge(r) };
 }

@@ -52,6 +52,15 @@ export interface LoadResult {
   latencies?: number[];
   /** CPU time the server process used per answer (warm-up included), µs — when its pid was given. */
   cpuUsPerAnswer?: number;
+  /** The same for the processes a `CpuMeter` reads (e.g. the database server's), when one was given. */
+  companionCpuUsPerAnswer?: number;
+}
+
+/** CPU time of processes other than the server's own (a database server working for it), read around a load. */
+export interface CpuMeter {
+  snapshot(): Promise<unknown>;
+  /** CPU ms used since `snapshot()` returned `before`. */
+  msSince(before: unknown): Promise<number>;
 }
 
 let generator: Promise<Child> | null = null;
@@ -60,12 +69,15 @@ let generator: Promise<Child> | null = null;
  * Runs one load (warm-up, then measured) from the load-generator process — one process for the whole run,
  * idle between loads, never the orchestrator's or a server's event loop.
  */
-export async function runLoad(spec: LoadSpec, serverPid?: number): Promise<LoadResult> {
+export async function runLoad(spec: LoadSpec, serverPid?: number, companion?: CpuMeter): Promise<LoadResult> {
   generator ??= spawnChild('loadgen', 'loadgenMain.ts');
   const gen = await generator;
+  const before = companion ? await companion.snapshot() : undefined;
   const cpu0 = serverPid ? cpuMsOf(serverPid) : 0;
   const r = await gen.call<LoadResult>('run', spec);
-  if (serverPid) r.cpuUsPerAnswer = ((cpuMsOf(serverPid) - cpu0) * 1000) / Math.max(1, r.ok + r.other + r.warmupAnswers);
+  const answers = Math.max(1, r.ok + r.other + r.warmupAnswers);
+  if (serverPid) r.cpuUsPerAnswer = ((cpuMsOf(serverPid) - cpu0) * 1000) / answers;
+  if (companion) r.companionCpuUsPerAnswer = ((await companion.msSince(before)) * 1000) / answers;
   return r;
 }
 

@@ -27,15 +27,21 @@ function version(pkg: string): string {
   }
 }
 
-export function machineInfo(): MachineInfo {
+/** The checkout's commit, and whether tracked files differ from it. */
+export function commitOf(dir: string): string {
   let commit = 'unknown';
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     if (dirty) commit += ' (with uncommitted changes)';
   } catch {
     /* not a git checkout */
   }
+  return commit;
+}
+
+export function machineInfo(): MachineInfo {
+  const commit = commitOf(ROOT_DIR);
   const cpus = os.cpus();
   return {
     date: new Date().toISOString(),

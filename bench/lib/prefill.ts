@@ -43,6 +43,99 @@ export interface PrefillMix {
 
 export const DEFAULT_MIX: PrefillMix = { completed: 0.9, failed: 0.05 };
 
+/** A key's running totals (balance, held, spent), micro-units. */
+export interface KeyTotals {
+  b: number;
+  h: number;
+  s: number;
+}
+
+/** A ledger row as both schemas have it (the id is assigned by the database). */
+export interface PrefillLedgerRow {
+  key_id: string;
+  task_id: string;
+  kind: LedgerMove['kind'];
+  balance_delta: number;
+  held_delta: number;
+  spent_delta: number;
+  balance_after: number;
+  note: string | null;
+  created_at: number;
+}
+
+/**
+ * The rows of tasks `start` … `start + n - 1` of a prefill, whatever the store: each task as Store.createTask
+ * makes it (the seed bodies in turn), finished as Store.finishTask would finish it (most of them), and the
+ * ledger rows of every hold / settle / release / refund in order, with running balances taken from and
+ * applied to `k`. The caller writes them and then the key's new totals.
+ */
+export function prefillRows(keyId: string, start: number, n: number, mix: PrefillMix, k: KeyTotals, now: number): { tasks: TaskRecord[]; ledger: PrefillLedgerRow[] } {
+  const tasks: TaskRecord[] = [];
+  const ledger: PrefillLedgerRow[] = [];
+  const apply = (taskId: string, m: LedgerMove, at: number) => {
+    k.b += m.balanceDelta;
+    k.h += m.heldDelta;
+    k.s += m.spentDelta;
+    if (k.b < 0) throw new Error('bench key ran out of balance');
+    ledger.push({ key_id: keyId, task_id: taskId, kind: m.kind, balance_delta: m.balanceDelta, held_delta: m.heldDelta, spent_delta: m.spentDelta, balance_after: k.b, note: m.note, created_at: at });
+  };
+  for (let i = 0; i < n; i++) {
+    const t = templates[(start + i) % templates.length];
+    const id = newTaskId();
+    const task = newTaskRecord({
+      id,
+      keyId,
+      model: t.spec.id,
+      mode: t.request.mode,
+      params: t.request.params,
+      inputs: [],
+      plan: t.plan,
+      createdAt: now,
+      estimatedSeconds: t.spec.estimatedSeconds,
+      deadlineAt: now + t.spec.maxRunSeconds * 1000,
+      priceMicros: t.priceMicros,
+      billedSeconds: t.billedSeconds,
+      callbackUrl: null,
+      idempotencyKey: null,
+      nextCheckAt: now,
+    });
+    apply(id, holdMove(task.priceMicros), now);
+    const r = ((start + i) * 0.6180339887) % 1; // spread evenly, deterministic
+    let outcome: TaskOutcome | null = null;
+    if (r < mix.completed) {
+      const videos = Array.from({ length: t.plan.count }, (_, v) => ({
+        key: `results/${id}/${v}.mp4`,
+        bytes: 4_000_000 + v,
+        contentType: 'video/mp4',
+        width: t.plan.width,
+        height: t.plan.height,
+        seconds: t.plan.seconds,
+      }));
+      outcome = { status: 'completed', result: { videos, expiresAt: Math.floor(now / 1000) + 7 * 86_400 }, costMicros: t.priceMicros, billedSeconds: t.billedSeconds };
+    } else if (r < mix.completed + mix.failed) {
+      outcome = { status: 'failed', error: { code: 'upstream_error', message: 'the input was flagged by content moderation (upstream)' } };
+    }
+    if (outcome) {
+      const done = now + 1000;
+      const moves = finishMoves(task, outcome);
+      for (const m of moves) apply(id, m, done);
+      Object.assign(task, {
+        status: outcome.status,
+        phase: 'done',
+        progress: 100,
+        completedAt: done,
+        updatedAt: done,
+        costMicros: moves.find((m) => m.kind === 'settle')?.spentDelta ?? 0,
+        billedSeconds: outcome.status === 'completed' ? outcome.billedSeconds : task.billedSeconds,
+        result: outcome.status === 'completed' ? outcome.result : null,
+        error: outcome.status === 'completed' ? null : outcome.error,
+      } satisfies Partial<TaskRecord>);
+    }
+    tasks.push(task);
+  }
+  return { tasks, ledger };
+}
+
 /**
  * Adds `count` tasks of `keyId` (the seed bodies in turn) and finishes most of them; returns the new ids.
  *
@@ -65,68 +158,11 @@ export function prefillTasks(store: SqliteStore, keyId: string, count: number, m
   const ids: string[] = [];
   const CHUNK = 10_000;
   const chunk = db.transaction((start: number, n: number) => {
-    const k = readKey.get(keyId) as { b: number; h: number; s: number };
-    const apply = (taskId: string, m: LedgerMove, at: number) => {
-      k.b += m.balanceDelta;
-      k.h += m.heldDelta;
-      k.s += m.spentDelta;
-      if (k.b < 0) throw new Error('bench key ran out of balance');
-      insertLedger.run(keyId, taskId, m.kind, m.balanceDelta, m.heldDelta, m.spentDelta, k.b, m.note, at);
-    };
-    const now = Date.now();
-    for (let i = 0; i < n; i++) {
-      const t = templates[(start + i) % templates.length];
-      const id = newTaskId();
-      ids.push(id);
-      const task = newTaskRecord({
-        id,
-        keyId,
-        model: t.spec.id,
-        mode: t.request.mode,
-        params: t.request.params,
-        inputs: [],
-        plan: t.plan,
-        createdAt: now,
-        estimatedSeconds: t.spec.estimatedSeconds,
-        deadlineAt: now + t.spec.maxRunSeconds * 1000,
-        priceMicros: t.priceMicros,
-        billedSeconds: t.billedSeconds,
-        callbackUrl: null,
-        idempotencyKey: null,
-        nextCheckAt: now,
-      });
-      apply(id, holdMove(task.priceMicros), now);
-      const r = ((start + i) * 0.6180339887) % 1; // spread evenly, deterministic
-      let outcome: TaskOutcome | null = null;
-      if (r < mix.completed) {
-        const videos = Array.from({ length: t.plan.count }, (_, v) => ({
-          key: `results/${id}/${v}.mp4`,
-          bytes: 4_000_000 + v,
-          contentType: 'video/mp4',
-          width: t.plan.width,
-          height: t.plan.height,
-          seconds: t.plan.seconds,
-        }));
-        outcome = { status: 'completed', result: { videos, expiresAt: Math.floor(now / 1000) + 7 * 86_400 }, costMicros: t.priceMicros, billedSeconds: t.billedSeconds };
-      } else if (r < mix.completed + mix.failed) {
-        outcome = { status: 'failed', error: { code: 'upstream_error', message: 'the input was flagged by content moderation (upstream)' } };
-      }
-      if (outcome) {
-        const done = now + 1000;
-        const moves = finishMoves(task, outcome);
-        for (const m of moves) apply(id, m, done);
-        Object.assign(task, {
-          status: outcome.status,
-          phase: 'done',
-          progress: 100,
-          completedAt: done,
-          updatedAt: done,
-          costMicros: moves.find((m) => m.kind === 'settle')?.spentDelta ?? 0,
-          billedSeconds: outcome.status === 'completed' ? outcome.billedSeconds : task.billedSeconds,
-          result: outcome.status === 'completed' ? outcome.result : null,
-          error: outcome.status === 'completed' ? null : outcome.error,
-        } satisfies Partial<TaskRecord>);
-      }
+    const k = readKey.get(keyId) as KeyTotals;
+    const rows = prefillRows(keyId, start, n, mix, k, Date.now());
+    for (const l of rows.ledger) insertLedger.run(keyId, l.task_id, l.kind, l.balance_delta, l.held_delta, l.spent_delta, l.balance_after, l.note, l.created_at);
+    for (const task of rows.tasks) {
+      ids.push(task.id);
       insertTask.run(taskColumns(task));
     }
     writeKey.run(k.b, k.h, k.s, keyId);

@@ -8,8 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { postgresReachable } from '../helpers/postgres.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+// The PostgreSQL stage runs beside the SQLite scenarios whenever a server is there (always in CI, where an
+// unreachable one fails the run); its figures are reported but not gated.
+const withPostgres = await postgresReachable();
 
 describe('npm run bench:smoke', () => {
   it('runs every scenario and no ratio falls below half its target', async () => {
@@ -26,6 +30,7 @@ describe('npm run bench:smoke', () => {
     // Every scenario produced its figures (Portkey only when it is installed).
     const scenarios = new Set(out.figures.map((f) => f.scenario));
     for (const s of ['submit', 'poll', 'validation', 'in flight', 're-hosting', 'cost curve']) expect(scenarios, run.output).toContain(s);
+    if (withPostgres) for (const s of ['submit (PostgreSQL)', 'poll (PostgreSQL)']) expect(scenarios, run.output).toContain(s);
     for (const f of out.figures.filter((x) => x.name === 'throughput')) expect(Number.isFinite(f.ratio), `${f.scenario} ${f.name}`).toBe(true);
     expect(out.failures, run.output).toEqual([]);
     expect(run.code, run.output).toBe(0);

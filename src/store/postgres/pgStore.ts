@@ -127,6 +127,15 @@ export class PostgresStore implements Store {
   // Tasks
 
   async createTask(input: NewTask, opts: CreateTaskOptions): Promise<CreateTaskResult> {
+    if (!opts.idempotency && opts.maxConcurrentTasks === null) {
+      // Nothing to check under the key lock but the balance, which the guarded UPDATE checks itself (at READ
+      // COMMITTED it re-reads the row after waiting for its lock): the hold, its ledger row and the task go
+      // in as one statement, one round trip (taskQueries.insertHeldTask).
+      const task = newTaskRecord(input);
+      const hold = holdMove(task.priceMicros);
+      if (await tasks.insertHeldTask(this.db, task, hold, task.createdAt)) return { task, replayed: false };
+      throw await shortOf(this.db, task.keyId, hold);
+    }
     // A racing duplicate that slips past the key lock (it cannot while every writer takes it) would hit the
     // idempotency primary key; the retry then finds the winner's record and replays it.
     return transaction(
@@ -290,10 +299,13 @@ export class PostgresStore implements Store {
 /** Applies one ledger move to a key and records it; throws payment_required if the balance would go negative. */
 async function move(tx: Db, keyId: string, taskId: string | null, m: LedgerMove, at: number): Promise<number> {
   const after = await sql.moveMoney(tx, keyId, taskId, m, at);
-  if (after === undefined) {
-    const key = await sql.keyById(tx, keyId);
-    const balance = key ? Number(key.balance_micros) : 0;
-    throw new ApiError('payment_required', `Insufficient balance: ${formatMoney(balance)} available, ${formatMoney(-m.balanceDelta)} needed.`);
-  }
+  if (after === undefined) throw await shortOf(tx, keyId, m);
   return after;
+}
+
+/** The payment_required error for a move the balance did not cover. */
+async function shortOf(db: Db, keyId: string, m: LedgerMove): Promise<ApiError> {
+  const key = await sql.keyById(db, keyId);
+  const balance = key ? Number(key.balance_micros) : 0;
+  return new ApiError('payment_required', `Insufficient balance: ${formatMoney(balance)} available, ${formatMoney(-m.balanceDelta)} needed.`);
 }

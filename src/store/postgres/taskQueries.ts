@@ -8,7 +8,7 @@
 import { TASK_COLUMN_NAMES, taskColumns } from '../rows.ts';
 import type { TaskPatch, TaskQuery } from '../types.ts';
 import type { TaskRecord, TaskStatus } from '../../tasks/task.ts';
-import { ms, msOrNull } from './queries.ts';
+import { ms, msOrNull, type Move } from './queries.ts';
 import type { Db, Row } from './transaction.ts';
 
 const JSON_COLUMNS = new Set<string>(['params', 'inputs', 'plan', 'upstream', 'failed_channels', 'facts', 'error', 'result']);
@@ -27,6 +27,37 @@ export async function insertTask(db: Db, t: TaskRecord): Promise<void> {
     INSERT_TASK,
     TASK_COLUMN_NAMES.map((n) => (ROUNDED_COLUMNS.has(n) ? msOrNull(c[n] as number | null) : c[n])),
   );
+}
+
+/**
+ * A new task with its hold, in one statement: the guarded update of the key's figures (as moveMoney), the
+ * hold's ledger row, and the task row — each written only if the one before it was. One round trip and no
+ * explicit transaction, so the key's row lock is held only while this statement commits, not across five
+ * round trips. False (nothing written) when the balance is short or there is no such key.
+ */
+const INSERT_HELD_TASK = `WITH moved AS (
+    UPDATE api_keys SET balance_micros = balance_micros + $1, held_micros = held_micros + $2, spent_micros = spent_micros + $3
+    WHERE id = $4 AND balance_micros + $1 >= 0 RETURNING balance_micros),
+  held AS (
+    INSERT INTO ledger (key_id, task_id, kind, balance_delta, held_delta, spent_delta, balance_after, note, created_at)
+    SELECT $4, $5::text, $6::text, $1, $2, $3, balance_micros, $7::text, $8::bigint FROM moved RETURNING 1)
+  INSERT INTO tasks (${TASK_COLUMN_NAMES.join(', ')})
+  SELECT ${TASK_COLUMN_NAMES.map((c, i) => `$${i + 9}${JSON_COLUMNS.has(c) ? '::jsonb' : ''}`).join(', ')} FROM held`;
+
+export async function insertHeldTask(db: Db, t: TaskRecord, hold: Move, at: number): Promise<boolean> {
+  const c = taskColumns(t);
+  const r = await db.query(INSERT_HELD_TASK, [
+    hold.balanceDelta,
+    hold.heldDelta,
+    hold.spentDelta,
+    t.keyId,
+    t.id,
+    hold.kind,
+    hold.note,
+    ms(at),
+    ...TASK_COLUMN_NAMES.map((n) => (ROUNDED_COLUMNS.has(n) ? msOrNull(c[n] as number | null) : c[n])),
+  ]);
+  return r.rowCount === 1;
 }
 
 /** `lock` takes the row lock finishTask serialises on, so two finishes of one task run one after the other. */

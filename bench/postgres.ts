@@ -1,0 +1,251 @@
+/**
+ * Issue 6 — submit and poll with reelay on the PostgreSQL store, beside the same baseline.
+ *
+ * The same scenarios as the SQLite ones (poll.ts, submit.ts: the same bodies, 64 connections, load
+ * generator, baseline side by side, ratio targets and open-loop latency run), with reelay (role api, as in
+ * the cost curve) started on REELAY_DATABASE_URL = a database this stage creates under a unique name and
+ * drops afterwards. The database is filled first with the cost curve's mix (pgPrefill.ts: the same rows
+ * prefill.ts writes into SQLite). Besides reelay's own CPU per answer, the PostgreSQL server's is read
+ * from /proc (pgPrefill.ts PgServerCpu): the two together are what an answer costs.
+ *
+ * Also measured, for sizing (docs/deployment.md): bytes per stored task (table and indexes, from the
+ * prefill), WAL bytes per submit, and submit throughput with the load spread over several API keys — every
+ * submit of one key takes that key's row lock until its commit has been flushed, so one key's submits run
+ * one at a time, while different keys' commits overlap.
+ *
+ * PostgreSQL unreachable: the stage is skipped with a note, except when CI is set (then it fails the run,
+ * as the PostgreSQL test suites do).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { ApiKeys } from '../src/accounts/apiKeys.ts';
+import { PostgresStore } from '../src/store/postgres/pgStore.ts';
+import { startGateway } from './lib/gateway.ts';
+import { rssOf } from './lib/proc.ts';
+import {
+  checkPostgres,
+  createBenchDatabase,
+  PgServerCpu,
+  postgresUnavailable,
+  prefillPostgres,
+  redact,
+  setUpDatabase,
+  tableSizes,
+  walBytes,
+  PG_ADMIN_URL,
+  type TableSizes,
+} from './lib/pgPrefill.ts';
+import { figure, type Figure } from './lib/report.ts';
+import type { Target } from './lib/compare.ts';
+import { httpScenario, type Timing } from './http.ts';
+import { pollScenario } from './poll.ts';
+import { submitRequests, submitScenario, SUBMIT_TARGET } from './submit.ts';
+
+export interface PostgresSizes {
+  tasks: number;
+  timing: Timing;
+  /** API keys the load is spread over in the extra submit run (0: no such run). */
+  spreadKeys: number;
+  /** Length of the worker-side store run (claim + patch per status check), s (0: none). */
+  workerSeconds: number;
+}
+
+export interface PostgresOutcome {
+  figures: Figure[];
+  /** Why the stage did not run (PostgreSQL unreachable outside CI). */
+  skipped?: string;
+  server?: { version: string; settings: Record<string, string>; url: string };
+  storedTasks?: number;
+  prefillSeconds?: number;
+  sizes?: TableSizes;
+  /** Why the server's CPU could not be read (null: it was). */
+  serverCpu?: string | null;
+  walBytesPerSubmit?: number;
+  gatewayRss?: number;
+  raw?: Record<string, unknown>;
+}
+
+export const PG = 'PostgreSQL';
+export const pgScenario = (s: string) => `${s} (${PG})`;
+
+const POLL_IDS_MAX = 200_000;
+
+function sample(ids: string[], max: number): string[] {
+  if (ids.length <= max) return ids;
+  const step = ids.length / max;
+  return Array.from({ length: max }, (_, i) => ids[Math.floor(i * step)]);
+}
+
+export async function postgresStage(workDir: string, baseline: Target, sizes: PostgresSizes, log: (s: string) => void): Promise<PostgresOutcome> {
+  const why = await postgresUnavailable();
+  if (why) {
+    if (process.env.CI) throw new Error(`${why} — CI is set, so the PostgreSQL stage must run, not skip (set BENCH_POSTGRES_URL)`);
+    log(`  SKIPPED: ${why} (set BENCH_POSTGRES_URL; with CI set this fails the run)`);
+    return { figures: [], skipped: why };
+  }
+  fs.mkdirSync(workDir, { recursive: true });
+  const db = await createBenchDatabase();
+  log(`  database ${db.name} on PostgreSQL ${db.server.version} at ${redact(PG_ADMIN_URL)}`);
+  const out: PostgresOutcome = { figures: [], server: { ...db.server, url: redact(PG_ADMIN_URL) } };
+  try {
+    const key = await setUpDatabase(db.url);
+    log(`  filling it with ${sizes.tasks.toLocaleString('en-US')} tasks`);
+    const t0 = performance.now();
+    const ids = await prefillPostgres(db.url, key.id, sizes.tasks);
+    out.prefillSeconds = (performance.now() - t0) / 1000;
+    await checkPostgres(db.url, key.id, sample(ids, 50));
+    out.sizes = await tableSizes(db.url);
+    out.storedTasks = out.sizes.tasks;
+    const perTask = (out.sizes.tasksHeap + out.sizes.tasksIndexes) / out.sizes.tasks;
+    log(`    ${out.prefillSeconds.toFixed(1)} s; tasks ${fmtBytes(out.sizes.tasksHeap)} + indexes ${fmtBytes(out.sizes.tasksIndexes)} (${Math.round(perTask)} B/task), ledger ${fmtBytes(out.sizes.ledgerHeap + out.sizes.ledgerIndexes)}`);
+    const idsFile = path.join(workDir, 'poll-ids.json');
+    fs.writeFileSync(idsFile, JSON.stringify(sample(ids, POLL_IDS_MAX)));
+
+    // Keys the spread-out submit run uses, made before the gateway starts (it caches nothing about them yet).
+    const spread: string[] = [];
+    if (sizes.spreadKeys > 0) {
+      const store = await PostgresStore.open(db.url, { poolSize: 2 });
+      try {
+        for (let i = 0; i < sizes.spreadKeys; i++) spread.push((await new ApiKeys(store).create({ name: `bench-${i}`, balanceMicros: 1e15 })).key);
+      } finally {
+        await store.close();
+      }
+    }
+
+    const cpu = await PgServerCpu.open(db.name);
+    out.serverCpu = cpu.why;
+    if (cpu.why) log(`  PostgreSQL's CPU is not measured: ${cpu.why}`);
+    const watcher = new pg.Client({ connectionString: db.url });
+    await watcher.connect();
+    const gw = await startGateway({ dataDir: path.join(workDir, 'data'), role: 'api', env: { REELAY_DATABASE_URL: db.url }, profileAs: 'postgres' });
+    const reelay: Target = {
+      url: gw.url,
+      pid: gw.pid,
+      companion: cpu.meter
+        ? {
+            name: PG,
+            meter: cpu.meter,
+            note: "CPU time of the PostgreSQL server's processes per answer (the bench database's backends, walwriter, checkpointer, background writer; from /proc)",
+          }
+        : undefined,
+    };
+    const urls = { baseline, reelay };
+    try {
+      log(`  poll over ${out.storedTasks.toLocaleString('en-US')} stored tasks`);
+      const poll = await pollScenario(urls, key.key, idsFile, sizes.timing, pgScenario('poll'));
+      log('  submit');
+      const countTasks = async () => Number((await watcher.query(`SELECT count(*) AS n FROM tasks`)).rows[0].n);
+      // WAL is counted server-wide: on a server with other busy databases this over-counts.
+      const [wal0, n0] = [await walBytes(watcher), await countTasks()];
+      const submit = await submitScenario(urls, key.key, sizes.timing, pgScenario('submit'));
+      const [wal1, n1] = [await walBytes(watcher), await countTasks()];
+      out.walBytesPerSubmit = (wal1 - wal0) / Math.max(1, n1 - n0);
+      out.gatewayRss = rssOf(gw.pid);
+      const submitFigures = [
+        ...submit.figures,
+        figure({
+          scenario: pgScenario('submit'),
+          name: 'WAL written per submit',
+          value: out.walBytesPerSubmit,
+          unit: 'B',
+          note: `${(n1 - n0).toLocaleString('en-US')} submits wrote ${fmtBytes(wal1 - wal0)} of WAL (pg_current_wal_lsn, server-wide)`,
+        }),
+      ];
+      const pollFigures = [
+        ...poll.figures,
+        figure({
+          scenario: pgScenario('poll'),
+          name: 'bytes per stored task (table + indexes)',
+          value: perTask,
+          unit: 'B',
+          note: `tasks ${fmtBytes(out.sizes.tasksHeap)} + indexes ${fmtBytes(out.sizes.tasksIndexes)} over ${out.sizes.tasks.toLocaleString('en-US')} tasks (90% completed with results); ledger ${fmtBytes(out.sizes.ledgerHeap + out.sizes.ledgerIndexes)} over ${out.sizes.ledgerRows.toLocaleString('en-US')} rows`,
+        }),
+      ];
+      const spreadFigures: Figure[] = [];
+      const raw: Record<string, unknown> = { poll: poll.raw, submit: submit.raw };
+      if (spread.length > 0) {
+        log(`  submit spread over ${spread.length} keys`);
+        // Every (key, body) pair once, consecutive requests of a connection on different keys: after the first
+        // answers the 64 connections drift apart and hold requests of many keys at any moment.
+        const perKey = spread.map((k) => submitRequests(k));
+        const requests = Array.from({ length: spread.length * perKey[0].length }, (_, j) => perKey[j % spread.length][Math.floor(j / spread.length)]);
+        const spreadOut = await httpScenario(pgScenario(`submit, ${spread.length} keys`), urls, requests, 200, { ratio: SUBMIT_TARGET.ratio }, { ...sizes.timing, openSeconds: 0 });
+        spreadFigures.push(...spreadOut.figures.filter((f) => f.name === 'throughput' || f.name.includes('CPU per answer') || f.name.startsWith('p99')));
+        raw.submitSpread = spreadOut.raw;
+      }
+      out.figures.push(...submitFigures, ...spreadFigures, ...pollFigures);
+      out.raw = raw;
+    } finally {
+      await gw.stop();
+    }
+    try {
+      if (sizes.workerSeconds > 0) {
+        log('  a worker\'s store work per status check (claim + patch), on the unfinished tasks the submits left');
+        const w = await workerChecks(db.url, cpu.meter, sizes.workerSeconds);
+        out.figures.push(
+          figure({
+            scenario: pgScenario('worker status check'),
+            name: `${PG} CPU per check`,
+            value: w.pgUs,
+            unit: 'µs',
+            note: `store calls only (no upstream): claimTasks in batches of ${WORKER_BATCH} by ${WORKER_LOOPS} loops on one pool of 10, then updateTask of each as after a "running" answer; ${Math.round(w.rate).toLocaleString('en-US')} checks/s, ${Math.round(w.clientUs)} µs of the calling process's CPU per check`,
+          }),
+        );
+        (out.raw ??= {}).worker = w;
+      }
+    } finally {
+      await cpu.meter?.close();
+      await watcher.end();
+    }
+  } finally {
+    await db.drop();
+  }
+  // Reported with their targets like the SQLite figures; the smoke run gates on the SQLite ones only.
+  for (const f of out.figures) f.gate = false;
+  return out;
+}
+
+const WORKER_BATCH = 32;
+const WORKER_LOOPS = 8;
+
+/**
+ * What a worker asks of PostgreSQL per status check, without the upstream: the engine's claim (claimTasks,
+ * a batch of due tasks under a lease) and, per task, the patch the runner writes after a "running" answer
+ * (progress, release, next check). Several loops share one pool of 10 connections, as a worker's steps do.
+ * Each task is checked once (its next check is set an hour ahead).
+ */
+async function workerChecks(url: string, meter: PgServerCpu | null, seconds: number): Promise<{ checks: number; rate: number; pgUs: number; clientUs: number }> {
+  const store = await PostgresStore.open(url);
+  try {
+    const before = meter ? await meter.snapshot() : undefined;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const until = t0 + seconds * 1000;
+    let checks = 0;
+    const loop = async (n: number) => {
+      const owner = `bench-worker-${n}`;
+      while (performance.now() < until) {
+        const now = Date.now();
+        const batch = await store.claimTasks(owner, now, 60_000, WORKER_BATCH);
+        if (batch.length === 0) return;
+        await Promise.all(
+          batch.map((t) => store.updateTask(t.id, owner, { status: 'processing', progress: 10, attempts: 0, release: true, nextCheckAt: now + 3_600_000 }, Date.now())),
+        );
+        checks += batch.length;
+      }
+    };
+    await Promise.all(Array.from({ length: WORKER_LOOPS }, (_, i) => loop(i)));
+    const elapsed = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(cpu0);
+    const pgMs = meter ? await meter.msSince(before) : NaN;
+    if (checks === 0) throw new Error('worker checks: no due tasks to claim');
+    return { checks, rate: checks / elapsed, pgUs: (pgMs * 1000) / checks, clientUs: (c.user + c.system) / checks };
+  } finally {
+    await store.close();
+  }
+}
+
+export function fmtBytes(b: number): string {
+  return b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${Math.round(b)} B`;
+}
