@@ -182,7 +182,9 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
     try {
       if (sizes.workerSeconds > 0) {
         log('  a worker\'s store work per status check (claim + patch), on the unfinished tasks the submits left');
+        const wal0 = await walBytes(watcher);
         const w = await workerChecks(db.url, cpu.meter, sizes.workerSeconds);
+        const walPerCheck = ((await walBytes(watcher)) - wal0) / w.checks;
         out.figures.push(
           figure({
             scenario: pgScenario('worker status check'),
@@ -191,6 +193,7 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
             unit: 'µs',
             note: `store calls only (no upstream): claimTasks in batches of ${WORKER_BATCH} by ${WORKER_LOOPS} loops on one pool of 10, then updateTask of each as after a "running" answer; ${Math.round(w.rate).toLocaleString('en-US')} checks/s, ${Math.round(w.clientUs)} µs of the calling process's CPU per check`,
           }),
+          figure({ scenario: pgScenario('worker status check'), name: 'WAL written per check', value: walPerCheck, unit: 'B', note: `${w.checks.toLocaleString('en-US')} checks (pg_current_wal_lsn, server-wide)` }),
         );
         (out.raw ??= {}).worker = w;
       }

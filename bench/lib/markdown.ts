@@ -221,12 +221,13 @@ function postgresSection(out: RunOutcome): string[] {
     }
     L.push('');
   }
-  const worker = out.figures.find((f) => f.scenario === `worker status check (${PG})`);
+  const worker = out.figures.find((f) => f.scenario === `worker status check (${PG})` && f.name.includes('CPU'));
+  const workerWal = out.figures.find((f) => f.scenario === `worker status check (${PG})` && f.name.startsWith('WAL'));
   if (worker) {
     L.push(
       `\`worker status check\` is the store's share of a worker's status check, measured without HTTP or an upstream: the`,
       "engine's claim (a batch of due tasks under a lease) and the patch the runner writes after a \"running\" answer,",
-      `run on the unfinished tasks the submits left: ${fmt(worker.value, 'µs')} of PostgreSQL CPU per check (${worker.note?.split('; ').slice(1).join('; ')}).`,
+      `run on the unfinished tasks the submits left: ${fmt(worker.value, 'µs')} of PostgreSQL CPU per check (${worker.note?.split('; ').slice(1).join('; ')})${workerWal ? ` and ${fmt(workerWal.value, 'B')} of WAL` : ''}.`,
       '',
     );
   }
