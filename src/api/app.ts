@@ -2,8 +2,8 @@
  * The HTTP app (Fastify): request ids, JSON parsing, the error catalogue rendering, access logs and
  * metrics, then one plugin per resource. Tests call `app.inject()` with no port.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import { monotonicFactory } from 'ulid';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { ApiError, isApiError } from '../errors.ts';
 import type { AppContext } from './context.ts';
 import { videoRoutes } from './routes/videos.ts';
@@ -16,10 +16,9 @@ import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { authenticate } from './auth.ts';
-import { pooledRandom } from '../tasks/submit.ts';
-
-const ulid = monotonicFactory(pooledRandom());
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+import { requestIdFor } from './requestId.ts';
+import { recordRequest } from './accessLog.ts';
+import { fastPath } from './fastPath.ts';
 
 export interface BuildOptions {
   /** 'health' for worker processes: only /healthz, /readyz and /metrics. */
@@ -28,6 +27,19 @@ export interface BuildOptions {
 
 export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    // Submit and poll are answered in front of Fastify (fastPath.ts); everything else reaches it.
+    ...(opts.routes === 'health'
+      ? {}
+      : {
+          serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void, o: FastifyServerOptions) => {
+            const server = http.createServer(fastPath(ctx, handler));
+            // What Fastify sets on the servers it creates itself.
+            server.keepAliveTimeout = o.keepAliveTimeout!;
+            server.requestTimeout = o.requestTimeout!;
+            server.setTimeout(o.connectionTimeout!);
+            return server;
+          },
+        }),
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // One access line per request is written in onResponse instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -44,13 +56,10 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
           : err.code === 'FST_ERR_BAD_URL'
             ? new ApiError('invalid_request_error', 'The URL path is not valid percent-encoding.')
             : toApiError(err);
-      ctx.metrics.rejected.inc({ code: e.code });
+      ctx.metrics.reject(e.code);
       void (reply as unknown as FastifyReply).code(e.status).header('x-request-id', req.id).headers(e.headers).send(e.toBody());
     },
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${ulid()}`;
-    },
+    genReqId: (req) => requestIdFor(req.headers['x-request-id']),
   });
 
   // Any body that is not multipart is read as JSON: curl's --data sends form content-type by default,
@@ -72,20 +81,14 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     done();
   });
   app.addHook('onResponse', (req, reply, done) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    const elapsed = reply.elapsedTime;
-    const status = reply.statusCode;
-    ctx.metrics.httpRequests.inc({ route, method: req.method, status });
-    ctx.metrics.httpDuration.observe({ route, method: req.method }, elapsed / 1000);
-    const q = req.url.indexOf('?');
-    req.log.info({ method: req.method, url: q === -1 ? req.url : req.url.slice(0, q), status, ms: Math.round(elapsed) }, 'request');
+    recordRequest(ctx, req.id, req.method, req.url, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime);
     done();
   });
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     const e = toApiError(err);
     if (e.status >= 500) req.log.error({ err }, 'request failed');
-    ctx.metrics.rejected.inc({ code: e.code });
+    ctx.metrics.reject(e.code);
     reply.code(e.status).headers(e.headers).send(e.toBody());
   });
   app.setNotFoundHandler((req, reply) => {

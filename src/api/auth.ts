@@ -15,40 +15,63 @@ declare module 'fastify' {
 }
 
 export function bearerToken(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
+  return tokenOf(req.headers.authorization);
+}
+
+function tokenOf(h: string | undefined): string | undefined {
   if (typeof h !== 'string') return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
   return m?.[1];
 }
 
-export function authenticate(ctx: AppContext) {
-  const admit = async (req: FastifyRequest, reply: FastifyReply, key: ApiKeyRecord | undefined): Promise<void> => {
-    if (!key) throw new ApiError('authentication_error', 'Invalid API key: it is unknown or has been revoked.');
-    req.apiKey = key;
-    const limit = key.rateLimitRpm ?? ctx.config.limits.default_rate_limit_rpm;
-    if (limit !== null) {
-      const d = await ctx.limiter.hit(key.id, limit);
-      reply.header('x-ratelimit-limit', String(limit));
-      reply.header('x-ratelimit-remaining', String(d.remaining));
-      if (!d.allowed) {
-        throw new ApiError('rate_limit_error', `Rate limit of ${limit} requests per minute reached; retry in ${d.retryAfterSeconds} s.`, null, {
-          'Retry-After': String(d.retryAfterSeconds),
-        });
-      }
+/**
+ * The API key of a request from its Authorization header, after the key's rate limit (whose headers go
+ * through `setHeader`). Shared by the Fastify hook and the fast path (fastPath.ts). The usual case — a key
+ * looked up in the last seconds, no rate limit — returns the key without a promise; anything that must
+ * wait (a store read, a shared limiter) returns one. Refusals are thrown (or rejected) as ApiErrors.
+ */
+export function admitKey(ctx: AppContext, authorization: string | undefined, setHeader: (name: string, value: string) => void): ApiKeyRecord | Promise<ApiKeyRecord> {
+  const token = tokenOf(authorization);
+  if (!token) throw new ApiError('authentication_error', 'Missing API key: send "Authorization: Bearer <api key>".');
+  const cached = ctx.keys.authenticateCached(token);
+  if (cached !== MISS && cached && (cached.rateLimitRpm ?? ctx.config.limits.default_rate_limit_rpm) === null) return cached;
+  const key = cached === MISS ? ctx.keys.authenticate(token) : Promise.resolve(cached);
+  return key.then((k) => admit(ctx, k, setHeader));
+}
+
+async function admit(ctx: AppContext, key: ApiKeyRecord | undefined, setHeader: (name: string, value: string) => void): Promise<ApiKeyRecord> {
+  if (!key) throw new ApiError('authentication_error', 'Invalid API key: it is unknown or has been revoked.');
+  const limit = key.rateLimitRpm ?? ctx.config.limits.default_rate_limit_rpm;
+  if (limit !== null) {
+    const d = await ctx.limiter.hit(key.id, limit);
+    setHeader('x-ratelimit-limit', String(limit));
+    setHeader('x-ratelimit-remaining', String(d.remaining));
+    if (!d.allowed) {
+      throw new ApiError('rate_limit_error', `Rate limit of ${limit} requests per minute reached; retry in ${d.retryAfterSeconds} s.`, null, {
+        'Retry-After': String(d.retryAfterSeconds),
+      });
     }
-  };
-  // Callback-style, so the usual case — a key looked up in the last seconds, no rate limit — passes
-  // without a promise; anything that must wait (a store read, a shared limiter) goes through `admit`.
+  }
+  return key;
+}
+
+/** The /v1 hook: callback-style, so a request that needs no wait passes without a promise. */
+export function authenticate(ctx: AppContext) {
   return (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
-    const token = bearerToken(req);
-    if (!token) return done(new ApiError('authentication_error', 'Missing API key: send "Authorization: Bearer <api key>".'));
-    const cached = ctx.keys.authenticateCached(token);
-    if (cached !== MISS && cached && (cached.rateLimitRpm ?? ctx.config.limits.default_rate_limit_rpm) === null) {
-      req.apiKey = cached;
+    let key: ApiKeyRecord | Promise<ApiKeyRecord>;
+    try {
+      key = admitKey(ctx, req.headers.authorization, (name, value) => void reply.header(name, value));
+    } catch (e) {
+      return done(e as Error);
+    }
+    if (!(key instanceof Promise)) {
+      req.apiKey = key;
       return done();
     }
-    const key = cached === MISS ? ctx.keys.authenticate(token) : Promise.resolve(cached);
-    key.then((k) => admit(req, reply, k)).then(() => done(), done);
+    key.then((k) => {
+      req.apiKey = k;
+      done();
+    }, done);
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { toDecimal } from '../billing/money.ts';
 import type { TaskRecord } from '../tasks/task.ts';
+import type { TaskViewFields } from '../store/types.ts';
 
 export type UrlFor = (key: string, expiresAt: number) => string;
 
@@ -21,7 +22,7 @@ export interface TaskView {
   error?: { code: string; message: string };
 }
 
-export function taskView(t: TaskRecord, urlFor: UrlFor): TaskView {
+export function taskView(t: TaskViewFields, urlFor: UrlFor): TaskView {
   const view: TaskView = {
     id: t.id,
     model: t.model,

@@ -47,6 +47,31 @@ export class Metrics {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'reelay_process_' });
   }
 
+  /**
+   * Counts and times one HTTP answer. The labelled series are looked up once per (route, method, status)
+   * and kept: prom-client hashes a label object on every call otherwise, a measurable share of a poll.
+   */
+  observeHttp(route: string, method: string, status: number, seconds: number): void {
+    const id = `${status} ${method} ${route}`;
+    let s = this.httpSeries.get(id);
+    if (!s) {
+      s = { count: this.httpRequests.labels(route, method, String(status)), duration: this.httpDuration.labels(route, method) };
+      this.httpSeries.set(id, s);
+    }
+    s.count.inc();
+    s.duration.observe(seconds);
+  }
+
+  /** Counts a refusal by its error code (same caching as observeHttp). */
+  reject(code: string): void {
+    let c = this.rejectedSeries.get(code);
+    if (!c) this.rejectedSeries.set(code, (c = this.rejected.labels(code)));
+    c.inc();
+  }
+
+  private readonly httpSeries = new Map<string, { count: client.Counter.Internal; duration: client.Histogram.Internal<string> }>();
+  private readonly rejectedSeries = new Map<string, client.Counter.Internal>();
+
   /** Registers a gauge whose value is read at scrape time. */
   gauge(name: string, help: string, labelNames: string[], collect: (set: (labels: Record<string, string>, value: number) => void) => Promise<void> | void): void {
     const g = new client.Gauge({

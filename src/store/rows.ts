@@ -2,7 +2,7 @@
  * Row ↔ record mapping shared by the SQLite and PostgreSQL stores (same column names in both).
  * JSON columns hold the parts of a task that are read and written whole.
  */
-import type { ApiKeyRecord, LedgerEntry, WebhookDelivery, WebhookAttempt } from './types.ts';
+import type { ApiKeyRecord, LedgerEntry, TaskViewFields, WebhookDelivery, WebhookAttempt } from './types.ts';
 import type { TaskRecord } from '../tasks/task.ts';
 
 type Row = Record<string, unknown>;
@@ -41,6 +41,26 @@ export function toLedger(r: Row): LedgerEntry {
     balanceAfter: num(r.balance_after),
     note: (r.note as string | null) ?? null,
     createdAt: num(r.created_at),
+  };
+}
+
+/** The columns of a task's view, in the order `toTaskView` reads them from a raw row. */
+export const TASK_VIEW_COLUMNS = 'id, key_id, model, status, progress, created_at, completed_at, estimated_seconds, cost_micros, error, result';
+
+/** A row of TASK_VIEW_COLUMNS as an array (better-sqlite3's raw mode, pg's rowMode 'array'). */
+export function toTaskView(r: unknown[]): TaskViewFields {
+  return {
+    id: String(r[0]),
+    keyId: String(r[1]),
+    model: String(r[2]),
+    status: r[3] as TaskRecord['status'],
+    progress: num(r[4]),
+    createdAt: num(r[5]),
+    completedAt: numOrNull(r[6]),
+    estimatedSeconds: num(r[7]),
+    costMicros: num(r[8]),
+    error: json(r[9]),
+    result: json(r[10]),
   };
 }
 

@@ -9,6 +9,12 @@
 import type { NewTask, TaskOutcome, TaskPhase, TaskRecord, TaskStatus, UpstreamState, TaskError } from '../tasks/task.ts';
 import type { InputFacts, OutputPlan } from '../models/output.ts';
 
+/** What GET /v1/tasks/{id} shows of a task (api/taskView.ts), and the owner it checks. */
+export type TaskViewFields = Pick<
+  TaskRecord,
+  'id' | 'keyId' | 'model' | 'status' | 'progress' | 'createdAt' | 'completedAt' | 'estimatedSeconds' | 'costMicros' | 'error' | 'result'
+>;
+
 export interface ApiKeyRecord {
   id: string;
   name: string;
@@ -180,6 +186,8 @@ export interface Store {
    */
   createTask(task: NewTask, opts: CreateTaskOptions): Promise<CreateTaskResult>;
   getTask(id: string): Promise<TaskRecord | undefined>;
+  /** Only the fields a poll answers (GET /v1/tasks/{id}): the hottest read, so it reads no more. */
+  getTaskView(id: string): Promise<TaskViewFields | undefined>;
   listTasks(keyId: string, q: TaskQuery): Promise<Page<TaskRecord>>;
   /** Leases up to `limit` unfinished tasks that are due; a lease that expires lets another worker claim. */
   claimTasks(owner: string, now: number, leaseMs: number, limit: number): Promise<TaskRecord[]>;

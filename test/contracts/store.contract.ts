@@ -316,6 +316,22 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     });
 
     describe('reads', () => {
+      it('getTaskView reads the same fields as getTask, pending, completed and failed; undefined for an unknown id', async () => {
+        const k = await store.createKey(newKey({ balanceMicros: 3_000_000 }));
+        const [a, b, c] = await Promise.all([1, 2, 3].map(async () => (await store.createTask(newTask(k.id), { maxConcurrentTasks: null })).task));
+        await store.finishTask(b.id, completed(300_000), Date.now());
+        await store.finishTask(c.id, failed, Date.now());
+        const fields = ['id', 'keyId', 'model', 'status', 'progress', 'createdAt', 'completedAt', 'estimatedSeconds', 'costMicros', 'error', 'result'] as const;
+        for (const t of [a, b, c]) {
+          const full = (await store.getTask(t.id))!;
+          const view = await store.getTaskView(t.id);
+          expect(view).toEqual(Object.fromEntries(fields.map((f) => [f, full[f]])));
+        }
+        expect((await store.getTaskView(b.id))?.result?.videos[0].key).toBe('results/x/0.mp4');
+        expect((await store.getTaskView(c.id))?.error).toEqual({ code: 'upstream_error', message: 'boom' });
+        expect(await store.getTaskView('task_01ARZ3NDEKTSV4RRFFQ69G5FAV')).toBeUndefined();
+      });
+
       it('lists a key’s tasks newest first with cursor paging and filters, never another key’s', async () => {
         const k = await store.createKey(newKey({ balanceMicros: 100_000_000 }));
         const other = await store.createKey(newKey({ balanceMicros: 10_000_000 }));

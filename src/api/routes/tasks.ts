@@ -1,27 +1,36 @@
 /** GET /v1/tasks/{id}, GET /v1/tasks, POST /v1/tasks/{id}/cancel — a key sees only its own tasks. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../errors.ts';
 import { findModel, modelIds } from '../../models/registry.ts';
 import { isTerminal, type TaskRecord, type TaskStatus } from '../../tasks/task.ts';
 import { taskView } from '../taskView.ts';
 import type { AppContext } from '../context.ts';
+import type { ApiKeyRecord } from '../../store/types.ts';
 
 const STATUSES: TaskStatus[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 
-export function taskRoutes(ctx: AppContext) {
-  const urlFor = (key: string, expiresAt: number) => ctx.urlFor(key, expiresAt);
+/** A key's own task; another key's task is answered exactly like an unknown one. */
+async function own<T extends { keyId: string }>(read: (id: string) => Promise<T | undefined>, apiKey: ApiKeyRecord, id: string): Promise<T> {
+  const task = id.length <= 64 ? await read(id) : undefined;
+  if (!task || task.keyId !== apiKey.id) throw new ApiError('not_found', `No task ${id.slice(0, 64)}.`, 'task_id');
+  return task;
+}
 
-  /** Another key's task is answered exactly like an unknown one. */
-  async function ownTask(req: FastifyRequest<{ Params: { id: string } }>): Promise<TaskRecord> {
-    const id = req.params.id;
-    const task = id.length <= 64 ? await ctx.store.getTask(id) : undefined;
-    if (!task || task.keyId !== req.apiKey.id) throw new ApiError('not_found', `No task ${id.slice(0, 64)}.`, 'task_id');
-    return task;
-  }
+export function ownTask(ctx: AppContext, apiKey: ApiKeyRecord, id: string): Promise<TaskRecord> {
+  return own((i) => ctx.store.getTask(i), apiKey, id);
+}
+
+/** GET /v1/tasks/{id}'s body (the fast path answers it too): reads only the columns it shows. */
+export async function pollTask(ctx: AppContext, apiKey: ApiKeyRecord, id: string): Promise<unknown> {
+  return { code: 200, data: taskView(await own((i) => ctx.store.getTaskView(i), apiKey, id), ctx.urlFor) };
+}
+
+export function taskRoutes(ctx: AppContext) {
+  const urlFor = ctx.urlFor;
 
   return async (app: FastifyInstance) => {
     app.get<{ Params: { id: string } }>('/tasks/:id', async (req) => {
-      return { code: 200, data: taskView(await ownTask(req), urlFor) };
+      return pollTask(ctx, req.apiKey, req.params.id);
     });
 
     app.get<{ Querystring: Record<string, string | undefined> }>('/tasks', async (req) => {
@@ -44,7 +53,7 @@ export function taskRoutes(ctx: AppContext) {
     });
 
     app.post<{ Params: { id: string } }>('/tasks/:id/cancel', async (req) => {
-      const task = await ownTask(req);
+      const task = await ownTask(ctx, req.apiKey, req.params.id);
       if (isTerminal(task.status)) throw new ApiError('task_not_cancellable', `Task ${task.id} has already finished (${task.status}).`, 'task_id');
       const res = await ctx.store.finishTask(task.id, { status: 'cancelled', error: { code: 'cancelled', message: 'Cancelled at the client’s request; the hold was refunded in full.' } }, Date.now());
       if (!res) throw new ApiError('not_found', `No task ${task.id}.`, 'task_id');

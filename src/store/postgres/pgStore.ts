@@ -14,7 +14,7 @@ import { ApiError } from '../../errors.ts';
 import { finishMoves, holdMove, type LedgerMove } from '../../billing/settlement.ts';
 import { formatMoney } from '../../billing/money.ts';
 import { TERMINAL_STATUSES, type NewTask, type TaskOutcome, type TaskRecord } from '../../tasks/task.ts';
-import { newTaskRecord, toAttempt, toDelivery, toKey, toLedger, toTask } from '../rows.ts';
+import { newTaskRecord, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView } from '../rows.ts';
 import type {
   ApiKeyRecord,
   CreateTaskOptions,
@@ -30,6 +30,7 @@ import type {
   UsageRow,
   WebhookAttempt,
   WebhookDelivery,
+  TaskViewFields,
 } from '../types.ts';
 import { migrate } from './migrations.ts';
 import * as sql from './queries.ts';
@@ -183,6 +184,11 @@ export class PostgresStore implements Store {
   async getTask(id: string): Promise<TaskRecord | undefined> {
     const r = await tasks.taskById(this.db, id);
     return r ? toTask(r) : undefined;
+  }
+
+  async getTaskView(id: string): Promise<TaskViewFields | undefined> {
+    const r = await tasks.taskViewById(this.db, id);
+    return r ? toTaskView(r) : undefined;
   }
 
   async listTasks(keyId: string, q: TaskQuery): Promise<Page<TaskRecord>> {

@@ -5,7 +5,7 @@
  * FOR UPDATE SKIP LOCKED, so workers in different processes never pick the same task and never wait on
  * each other.
  */
-import { TASK_COLUMN_NAMES, taskColumns } from '../rows.ts';
+import { TASK_COLUMN_NAMES, TASK_VIEW_COLUMNS, taskColumns } from '../rows.ts';
 import type { TaskPatch, TaskQuery } from '../types.ts';
 import type { TaskRecord, TaskStatus } from '../../tasks/task.ts';
 import { ms, msOrNull, type Move } from './queries.ts';
@@ -63,6 +63,14 @@ export async function insertHeldTask(db: Db, t: TaskRecord, hold: Move, at: numb
 /** `lock` takes the row lock finishTask serialises on, so two finishes of one task run one after the other. */
 export async function taskById(db: Db, id: string, lock = false): Promise<Row | undefined> {
   return first(await db.query(`SELECT * FROM tasks WHERE id = $1${lock ? ' FOR NO KEY UPDATE' : ''}`, [id]));
+}
+
+const VIEW_COLUMNS = TASK_VIEW_COLUMNS.split(', ');
+
+/** A task's view columns, in TASK_VIEW_COLUMNS order (rows.ts's toTaskView reads them so). */
+export async function taskViewById(db: Db, id: string): Promise<unknown[] | undefined> {
+  const row = first(await db.query(`SELECT ${TASK_VIEW_COLUMNS} FROM tasks WHERE id = $1`, [id]));
+  return row ? VIEW_COLUMNS.map((c) => row[c]) : undefined;
 }
 
 export async function countActiveOfKey(db: Db, keyId: string): Promise<number> {

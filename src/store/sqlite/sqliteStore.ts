@@ -14,7 +14,7 @@ import { formatMoney } from '../../billing/money.ts';
 import { TERMINAL_STATUSES, type NewTask, type TaskOutcome, type TaskRecord } from '../../tasks/task.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { GroupCommit } from './groupCommit.ts';
-import { newTaskRecord, taskColumns, TASK_COLUMN_NAMES, toAttempt, toDelivery, toKey, toLedger, toTask } from '../rows.ts';
+import { newTaskRecord, taskColumns, TASK_COLUMN_NAMES, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView, TASK_VIEW_COLUMNS } from '../rows.ts';
 import type {
   ApiKeyRecord,
   CreateTaskOptions,
@@ -30,6 +30,7 @@ import type {
   UsageRow,
   WebhookAttempt,
   WebhookDelivery,
+  TaskViewFields,
 } from '../types.ts';
 
 type Row = Record<string, unknown>;
@@ -124,6 +125,8 @@ export class SqliteStore implements Store {
       activeByKey: db.prepare("SELECT count(*) AS n FROM tasks WHERE key_id = ? AND phase != 'done'"),
       insertTask: db.prepare(`INSERT INTO tasks (${cols}) VALUES (${params})`),
       taskById: db.prepare('SELECT * FROM tasks WHERE id = ?'),
+      // Rows as arrays: better-sqlite3 would otherwise build an object with a property per column.
+      taskViewById: db.prepare(`SELECT ${TASK_VIEW_COLUMNS} FROM tasks WHERE id = ?`).raw(),
       claim: db.prepare(
         `UPDATE tasks SET lease_owner = @owner, lease_until = @until, next_check_at = @until
          WHERE id IN (SELECT id FROM tasks WHERE phase != 'done' AND next_check_at <= @now
@@ -301,6 +304,11 @@ export class SqliteStore implements Store {
   async getTask(id: string): Promise<TaskRecord | undefined> {
     const r = this.s.taskById.get(id) as Row | undefined;
     return r ? toTask(r) : undefined;
+  }
+
+  async getTaskView(id: string): Promise<TaskViewFields | undefined> {
+    const r = this.s.taskViewById.get(id) as unknown[] | undefined;
+    return r ? toTaskView(r) : undefined;
   }
 
   async listTasks(keyId: string, q: TaskQuery): Promise<Page<TaskRecord>> {

@@ -1,0 +1,206 @@
+/**
+ * The fast path (src/api/fastPath.ts) answers submit and poll in front of Fastify. A client must not be
+ * able to tell the two apart: the same request, sent once through the fast path and once straight to
+ * Fastify on the same gateway, gets the same status, body and headers. Requests the fast path must not
+ * take (chunked or large bodies, multipart, query strings, encoded ids, other routes) reach Fastify.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { fastPath } from '../../src/api/fastPath.ts';
+
+let t: TestGateway;
+let fast: http.Server;
+let slow: http.Server;
+/** URLs the fast path handed to Fastify. */
+const handedOver: string[] = [];
+let key: string;
+let otherKey: string;
+let limitedKey: string;
+let taskId: string;
+/** The fast path's server and a server that is Fastify alone, both on the same gateway. */
+let urls: { f: string; s: string };
+
+function listen(server: http.Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: any;
+}
+
+/** A raw HTTP request; `chunked` sends the body without a Content-Length. */
+function send(base: string, method: string, path: string, o: { headers?: Record<string, string>; body?: string; chunked?: boolean } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.body !== undefined && !o.chunked) headers['content-length'] = String(Buffer.byteLength(o.body));
+    const req = http.request(`${base}${path}`, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, body });
+      });
+    });
+    req.on('error', reject);
+    if (o.body !== undefined) req.write(o.body);
+    req.end();
+  });
+}
+
+/** The headers a client could depend on; the rest (date, connection) differ by nature. */
+function comparable(a: Answer) {
+  const h = a.headers;
+  const pick = ['content-type', 'x-request-id', 'idempotency-replayed', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining'];
+  const headers = Object.fromEntries(pick.filter((k) => h[k] !== undefined).map((k) => [k, h[k]]));
+  // Generated values differ between two requests by nature; their form must not.
+  if (/^req_[0-9A-Z]{26}$/.test(String(headers['x-request-id']))) headers['x-request-id'] = 'req_<ulid>';
+  if (headers['x-ratelimit-remaining'] !== undefined) headers['x-ratelimit-remaining'] = /^\d+$/.test(String(headers['x-ratelimit-remaining'])) ? '<n>' : headers['x-ratelimit-remaining'];
+  return { status: a.status, headers, body: a.body, length: Number(h['content-length']) === Buffer.byteLength(JSON.stringify(a.body)) };
+}
+
+const auth = (k: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${k}`, 'content-type': 'application/json', ...extra });
+
+beforeAll(async () => {
+  t = await startTestGateway({ REELAY_SIM_LATENCY_MS: '60000' });
+  key = (await t.newKey(1000)).key;
+  otherKey = (await t.newKey(1000)).key;
+  limitedKey = (await t.newKey(1000, { rate_limit_rpm: 1000 })).key;
+  const app = t.gw.app;
+  fast = http.createServer(
+    fastPath(t.gw.ctx, (req, res) => {
+      handedOver.push(`${req.method} ${req.url}`);
+      app.routing(req, res);
+    }),
+  );
+  slow = http.createServer((req, res) => app.routing(req, res));
+  const [f, s] = await Promise.all([listen(fast), listen(slow)]);
+  urls = { f, s };
+  const r = await send(f, 'POST', '/v1/videos/generations', { headers: auth(key), body: JSON.stringify({ model: 'veo3.1-fast-official', prompt: 'a lighthouse at dusk', duration: 4 }) });
+  expect(r.status).toBe(200);
+  taskId = r.body.data[0].task_id;
+  // Cancelled, so both servers see the same task (a pending one's progress moves between two polls).
+  expect((await t.call(key, 'POST', `/v1/tasks/${taskId}/cancel`)).status).toBe(200);
+});
+afterAll(async () => {
+  await new Promise((r) => fast?.close(r));
+  await new Promise((r) => slow?.close(r));
+  await t?.close();
+});
+
+const bases = () => urls;
+
+/** Sends the same request through both servers (fast first) and returns both answers. */
+async function both(method: string, path: string, o: { headers?: Record<string, string>; body?: string } = {}) {
+  const before = handedOver.length;
+  const a = await send(bases().f, method, path, o);
+  const b = await send(bases().s, method, path, o);
+  return { fast: a, slow: b, handedOver: handedOver.length > before };
+}
+
+describe('fast path: the same answers as Fastify', () => {
+  const polls: [string, () => string, () => Record<string, string>][] = [
+    ['own task', () => `/v1/tasks/${taskId}`, () => auth(key, { 'x-request-id': 'poll-1' })],
+    ['another key’s task (404 like an unknown one)', () => `/v1/tasks/${taskId}`, () => auth(otherKey, { 'x-request-id': 'poll-2' })],
+    ['unknown task', () => '/v1/tasks/task_01ARZ3NDEKTSV4RRFFQ69G5FAV', () => auth(key, { 'x-request-id': 'poll-3' })],
+    ['no API key', () => `/v1/tasks/${taskId}`, () => ({ 'x-request-id': 'poll-4' })],
+    ['an unknown API key', () => `/v1/tasks/${taskId}`, () => auth('rk_not-a-key', { 'x-request-id': 'poll-5' })],
+    ['a malformed Authorization header', () => `/v1/tasks/${taskId}`, () => ({ authorization: 'Basic abc', 'x-request-id': 'poll-6' })],
+    ['a rate-limited key (limit headers)', () => `/v1/tasks/${taskId}`, () => auth(limitedKey, { 'x-request-id': 'poll-7' })],
+  ];
+  it.each(polls)('GET /v1/tasks/{id}: %s', async (_name, path, headers) => {
+    const r = await both('GET', path(), { headers: headers() });
+    expect(r.handedOver).toBe(false);
+    expect(comparable(r.fast)).toEqual(comparable(r.slow));
+  });
+
+  const bodies: [string, string, Record<string, string>?][] = [
+    ['invalid JSON', '{"model": '],
+    ['an empty body', ''],
+    ['a JSON array', '[1,2]'],
+    ['an unknown model', JSON.stringify({ model: 'nope', prompt: 'x' })],
+    ['no prompt', JSON.stringify({ model: 'happyhorse-1.0' })],
+    ['a duration the model refuses', JSON.stringify({ model: 'viduq3', prompt: 'x', duration: 99 })],
+    ['mixed media', JSON.stringify({ model: 'happyhorse-1.0', prompt: 'x', image_urls: ['https://example.com/a.png'], first_frame_image: 'https://example.com/b.png' })],
+    ['a bad Idempotency-Key', JSON.stringify({ model: 'viduq3', prompt: 'x' }), { 'idempotency-key': 'has space' }],
+    ['a price above the balance', JSON.stringify({ model: 'veo3.1-quality-official', prompt: 'x', duration: 8, sample_count: 4 })],
+  ];
+  it.each(bodies)('POST /v1/videos/generations refused: %s', async (_name, body, extra) => {
+    const k = _name.startsWith('a price') ? (await t.newKey(0.01)).key : key;
+    const r = await both('POST', '/v1/videos/generations', { headers: auth(k, { 'x-request-id': 'sub-1', ...extra }), body });
+    expect(r.handedOver).toBe(false);
+    expect(r.fast.status).toBeGreaterThanOrEqual(400);
+    expect(comparable(r.fast)).toEqual(comparable(r.slow));
+  });
+
+  it('POST /v1/videos/generations accepted, both response shapes, and an Idempotency-Key replay', async () => {
+    const body = JSON.stringify({ model: 'veo3.1-fast-official', prompt: 'a paper boat', duration: 4 });
+    const r = await both('POST', '/v1/videos/generations', { headers: auth(key), body });
+    expect(r.handedOver).toBe(false);
+    expect([r.fast.status, r.slow.status]).toEqual([200, 200]);
+    expect(r.fast.body.data[0].task_id).toMatch(/^task_[0-9A-Z]{26}$/);
+    expect(comparable(r.fast).headers['content-type']).toBe(comparable(r.slow).headers['content-type']);
+
+    const v = await both('POST', '/v1/videos/generations', { headers: auth(key, { 'x-apimart-response-version': '2026-07-27' }), body });
+    expect(Object.keys(v.fast.body.data).sort()).toEqual(Object.keys(v.slow.body.data).sort());
+    expect(v.fast.body.data.object).toBe('generation.task');
+
+    const idem = auth(key, { 'idempotency-key': `fp-${Date.now()}` });
+    const first = await send(bases().f, 'POST', '/v1/videos/generations', { headers: idem, body });
+    const again = await both('POST', '/v1/videos/generations', { headers: idem, body });
+    expect(again.handedOver).toBe(false);
+    for (const a of [again.fast, again.slow]) {
+      expect(a.status).toBe(200);
+      expect(a.headers['idempotency-replayed']).toBe('true');
+      expect(a.body.data[0].task_id).toBe(first.body.data[0].task_id);
+    }
+    const conflict = await both('POST', '/v1/videos/generations', { headers: idem, body: JSON.stringify({ model: 'veo3.1-fast-official', prompt: 'another boat', duration: 4 }) });
+    expect(conflict.fast.status).toBe(409);
+    expect(comparable(conflict.fast)).toEqual(comparable(conflict.slow));
+  });
+});
+
+describe('fast path: what it leaves to Fastify', () => {
+  it('a chunked body, multipart, a query string, an encoded id, HEAD, other routes', async () => {
+    const { f } = bases();
+    const body = JSON.stringify({ model: 'veo3.1-fast-official', prompt: 'chunked', duration: 4 });
+    const cases: [string, string, Parameters<typeof send>[3]][] = [
+      ['POST', '/v1/videos/generations', { headers: auth(key), body, chunked: true }],
+      ['POST', '/v1/videos/generations', { headers: { ...auth(key), 'content-type': 'multipart/form-data; boundary=x' }, body: '--x--' }],
+      ['POST', '/v1/videos/generations', { headers: { authorization: `Bearer ${key}` }, body }],
+      ['GET', `/v1/tasks/${taskId}?verbose=1`, { headers: auth(key) }],
+      ['GET', `/v1/tasks/task%5F${taskId.slice(5)}`, { headers: auth(key) }],
+      ['HEAD', `/v1/tasks/${taskId}`, { headers: auth(key) }],
+      ['GET', '/v1/tasks', { headers: auth(key) }],
+      ['POST', `/v1/tasks/${taskId}x/cancel`, { headers: auth(key) }],
+    ];
+    for (const [method, path, o] of cases) {
+      const before = handedOver.length;
+      const r = await send(f, method, path, o);
+      expect(handedOver.length, `${method} ${path}`).toBe(before + 1);
+      expect(r.headers['x-request-id'], `${method} ${path}`).toBeTruthy();
+    }
+    // Fastify still answers them as before: the chunked submit is accepted, the encoded id is found.
+    const chunked = await send(f, 'POST', '/v1/videos/generations', { headers: auth(key), body, chunked: true });
+    expect(chunked.status).toBe(200);
+    const encoded = await send(f, 'GET', `/v1/tasks/task%5F${taskId.slice(5)}`, { headers: auth(key) });
+    expect(encoded.status).toBe(200);
+    expect(encoded.body.data.id).toBe(taskId);
+  });
+
+  it('counts its answers in the same metrics series as Fastify’s', async () => {
+    await send(bases().f, 'GET', `/v1/tasks/${taskId}`, { headers: auth(key) });
+    const metrics = await send(t.url, 'GET', '/metrics');
+    expect(String(metrics.body)).toMatch(/reelay_http_requests_total\{route="\/v1\/tasks\/:id",method="GET",status="200"\} \d+/);
+    expect(String(metrics.body)).toMatch(/reelay_requests_rejected_total\{code="authentication_error"\} \d+/);
+  });
+});
