@@ -234,8 +234,9 @@ function postgresSection(out: RunOutcome): string[] {
   L.push(
     "One key's submits run one after another: each takes the key's row lock (the guarded balance update) and holds it",
     "until its commit is flushed, so a single key's submit rate is bounded by one commit's round trip and WAL flush;",
-    `\`submit, N keys\` spreads the same load over N keys, whose commits overlap. Bytes per task are the prefill's mix (90%`,
-    'completed with result URLs, 5% failed, 5% pending), after VACUUM; the ledger adds two rows per finished task.',
+    "`submit, N keys` spreads the same load over N keys, whose commits can overlap. Where the two rates are close, the",
+    "machine's CPU, not the key's lock, was the limit. Bytes per task are the prefill's mix (90% completed with result",
+    'URLs, 5% failed, 5% pending), after VACUUM; the ledger adds two rows per finished task.',
     '',
   );
   return L;
