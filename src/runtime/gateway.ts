@@ -148,6 +148,7 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
         timeoutEveryMs: 15_000,
         retentionEveryMs: 600_000,
         uploadTtlSeconds: config.retention.upload_ttl_seconds,
+        idempotencyWindowMs: config.idempotency_window_seconds * 1000,
       })
     : null;
 

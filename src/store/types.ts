@@ -213,6 +213,8 @@ export interface Store {
   findOverdue(now: number, limit: number): Promise<TaskRecord[]>;
   /** Tasks whose results expired before `now` and still hold storage keys (retention sweeper). */
   findExpiredResults(now: number, limit: number): Promise<TaskRecord[]>;
+  /** Deletes up to `limit` Idempotency-Key records made before `before` (past the replay window); returns how many. */
+  pruneIdempotency(before: number, limit: number): Promise<number>;
   /** Forgets a task's stored result after its files were removed. */
   clearResult(id: string): Promise<void>;
 

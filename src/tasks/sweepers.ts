@@ -14,6 +14,8 @@ export interface SweeperOptions {
   retentionEveryMs: number;
   /** Uploaded images and stored inline inputs are kept this long, seconds. */
   uploadTtlSeconds: number;
+  /** Idempotency-Key records older than this can no longer replay and are deleted. */
+  idempotencyWindowMs: number;
 }
 
 export class Sweepers {
@@ -62,7 +64,10 @@ export class Sweepers {
     return n;
   }
 
-  /** Removes expired results, and uploads and stored inputs older than their retention. */
+  /**
+   * Removes expired results, uploads and stored inputs older than their retention, and Idempotency-Key
+   * records past the replay window (returns the media removed).
+   */
   async sweepRetention(now = Date.now()): Promise<number> {
     let removed = 0;
     for (;;) {
@@ -86,6 +91,13 @@ export class Sweepers {
       }
     }
     if (removed) this.logger.info({ count: removed }, 'expired media removed');
+    let pruned = 0;
+    for (;;) {
+      const n = await this.store.pruneIdempotency(now - this.opts.idempotencyWindowMs, 1000);
+      pruned += n;
+      if (n < 1000) break;
+    }
+    if (pruned) this.logger.info({ count: pruned }, 'expired Idempotency-Key records removed');
     return removed;
   }
 }

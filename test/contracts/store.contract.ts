@@ -316,6 +316,24 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     });
 
     describe('reads', () => {
+      it('pruneIdempotency deletes only records older than the cutoff, in batches; a pruned key can be used anew', async () => {
+        const k = await store.createKey(newKey({ balanceMicros: 10_000_000 }));
+        const at = (createdAt: number, key: string) =>
+          store.createTask(newTask(k.id, { createdAt, priceMicros: 1 }), { maxConcurrentTasks: null, idempotency: { key, requestHash: `h-${key}`, windowMs: 86_400_000 } });
+        const base = Date.now() - 3 * 86_400_000;
+        for (let i = 0; i < 5; i++) await at(base + i, `old-${i}`);
+        const fresh = (await at(Date.now(), 'fresh')).task;
+        const cutoff = Date.now() - 86_400_000;
+        expect(await store.pruneIdempotency(cutoff, 3)).toBe(3);
+        expect(await store.pruneIdempotency(cutoff, 3)).toBe(2);
+        expect(await store.pruneIdempotency(cutoff, 3)).toBe(0);
+        // The fresh record still replays; an old key now makes a new task.
+        const again = await store.createTask(newTask(k.id, { priceMicros: 1 }), { maxConcurrentTasks: null, idempotency: { key: 'fresh', requestHash: 'h-fresh', windowMs: 86_400_000 } });
+        expect(again).toMatchObject({ replayed: true, task: { id: fresh.id } });
+        const reused = await store.createTask(newTask(k.id, { priceMicros: 1 }), { maxConcurrentTasks: null, idempotency: { key: 'old-0', requestHash: 'other', windowMs: 86_400_000 } });
+        expect(reused.replayed).toBe(false);
+      });
+
       it('getTaskView reads the same fields as getTask, pending, completed and failed; undefined for an unknown id', async () => {
         const k = await store.createKey(newKey({ balanceMicros: 3_000_000 }));
         const [a, b, c] = await Promise.all([1, 2, 3].map(async () => (await store.createTask(newTask(k.id), { maxConcurrentTasks: null })).task));

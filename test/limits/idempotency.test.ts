@@ -66,3 +66,36 @@ describe('Idempotency-Key', () => {
     expect((await t.call(k.key, 'GET', '/v1/balance')).body.remain_balance).toBe(10);
   });
 });
+
+describe('the retention sweep', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ REELAY_SIM_LATENCY_MS: '100', REELAY_IDEMPOTENCY_WINDOW_SECONDS: '60', REELAY_RETENTION_RESULT_TTL_SECONDS: '60' });
+  });
+  afterAll(async () => t?.close());
+
+  it('deletes Idempotency-Key records past the window and results past their expiry, and nothing younger', async () => {
+    const k = await t.newKey(10);
+    const body = { model: 'veo3.1-fast-official', prompt: 'kept for a minute', duration: 4 };
+    const first = await t.call(k.key, 'POST', '/v1/videos/generations', body, { 'idempotency-key': 'sweep-1' });
+    const id = first.body.data[0].task_id;
+    const done = await t.waitFor(k.key, id);
+    expect(done.status).toBe('completed');
+    const db = (t.gw.store as unknown as { db: { prepare(s: string): { get(): { n: number } } } }).db;
+    const records = () => db.prepare('SELECT count(*) AS n FROM idempotency').get().n;
+    const resultKey = (await t.gw.store.getTask(id))!.result!.videos[0].key;
+    expect(records()).toBe(1);
+
+    // Within the window and before expiry: nothing goes.
+    await t.gw.sweepers!.sweepRetention(Date.now());
+    expect(records()).toBe(1);
+    expect(await t.gw.ctx.storage.stat(resultKey)).toMatchObject({ key: resultKey, contentType: 'video/mp4' });
+
+    // Past both: the record and the result's file go; the task keeps its row, without the result.
+    const later = Date.now() + 120_000;
+    await t.gw.sweepers!.sweepRetention(later);
+    expect(records()).toBe(0);
+    expect(await t.gw.ctx.storage.stat(resultKey)).toBeUndefined();
+    expect((await t.gw.store.getTask(id))!.result).toBeNull();
+  });
+});

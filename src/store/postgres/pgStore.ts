@@ -260,6 +260,15 @@ export class PostgresStore implements Store {
     return (await tasks.expiredResults(this.db, Math.floor(now / 1000), limit)).map(toTask);
   }
 
+  async pruneIdempotency(before: number, limit: number): Promise<number> {
+    const res = await this.db.query(
+      `DELETE FROM idempotency WHERE (key_id, idem_key) IN
+         (SELECT key_id, idem_key FROM idempotency WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [before, limit],
+    );
+    return res.rowCount ?? 0;
+  }
+
   async clearResult(id: string): Promise<void> {
     await tasks.clearResult(this.db, id);
   }

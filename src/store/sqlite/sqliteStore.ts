@@ -126,6 +126,7 @@ export class SqliteStore implements Store {
       ledgerByTask: db.prepare('SELECT * FROM ledger WHERE task_id = @task AND id < @cursor ORDER BY id DESC LIMIT @limit'),
       idemGet: db.prepare('SELECT * FROM idempotency WHERE key_id = ? AND idem_key = ?'),
       idemDelete: db.prepare('DELETE FROM idempotency WHERE key_id = ? AND idem_key = ?'),
+      idemPrune: db.prepare('DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE created_at < ? ORDER BY created_at LIMIT ?)'),
       idemInsert: db.prepare('INSERT INTO idempotency (key_id, idem_key, request_hash, task_id, created_at) VALUES (?, ?, ?, ?, ?)'),
       activeByKey: db.prepare("SELECT count(*) AS n FROM tasks WHERE key_id = ? AND phase != 'done'"),
       insertTask: db.prepare(`INSERT INTO tasks (${cols}) VALUES (${params})`),
@@ -404,6 +405,10 @@ export class SqliteStore implements Store {
 
   async findExpiredResults(now: number, limit: number): Promise<TaskRecord[]> {
     return (this.s.expiredResults.all(Math.floor(now / 1000), limit) as Row[]).map(toTask);
+  }
+
+  async pruneIdempotency(before: number, limit: number): Promise<number> {
+    return this.commit.run(() => this.s.idemPrune.run(before, limit).changes);
   }
 
   async clearResult(id: string): Promise<void> {
