@@ -253,7 +253,12 @@ export async function startGateway(config: ReelayConfig, opts: StartOptions = {}
       } catch (e) {
         checks.push({ name: 'storage', ok: false, detail: String(e) });
       }
-      if (shared.redis) checks.push({ name: 'redis', ok: await shared.redis.ping(), detail: 'rate limits and wake-ups' });
+      // Without Redis every request is still served (rate limits fail open, wake-ups fall back to polling the
+      // store), so an outage degrades the process without taking it out of a load balancer's rotation.
+      if (shared.redis) {
+        const connected = await shared.redis.ping();
+        checks.push({ name: 'redis', ok: true, detail: { connected, serves: 'rate limits and wake-ups', ...(connected ? {} : { degraded: 'rate limits fail open; wake-ups fall back to polling the store' }) } });
+      }
       const now = Date.now();
       for (const c of router.channels) {
         checks.push({
