@@ -154,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (wants('portkey')) {
       log('beside Portkey');
-      out.portkey = await portkey(path.join(work, 'portkey'), { url: baselineUrl, pid: baseline.pid }, sizes.portkeyTiming, sizes.portkeyTasks, log);
+      out.portkey = await portkey(path.join(work, 'portkey'), { url: baselineUrl, pid: baseline.pid }, sizes.portkeyTiming, sizes.portkeyTasks, log, { install: !args.smoke });
       print(out.portkey.figures);
     }
   } catch (e) {

@@ -1,6 +1,8 @@
 /**
- * Issue 5 §8 — beside a comparable gateway from npm: the Portkey AI gateway (`@portkey-ai/gateway`), when
- * it is installed (a dev dependency, or BENCH_PORTKEY_DIR=<its package dir>); otherwise "not installed".
+ * Issue 5 §8 — beside a comparable gateway from npm: the Portkey AI gateway (`@portkey-ai/gateway`). A full
+ * run installs the pinned version from the npm registry into a cache directory the first time (a few
+ * seconds, ~25 MB; not a dependency of reelay); BENCH_PORTKEY_DIR=<its package dir> uses another copy. The
+ * smoke run only uses a copy already there, so CI installs nothing extra.
  *
  * The closest comparable work: Portkey forwards POST /v1/images/generations (OpenAI provider, custom host)
  * to a fake upstream on loopback and relays the upstream's answer — one upstream round trip per request,
@@ -10,7 +12,8 @@
  * baseline. Figures: Portkey's forwarded requests per second; reelay's accepted tasks per second, and the
  * rate its engine started them upstream during the same run.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import os from 'node:os';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -32,9 +35,18 @@ export interface PortkeyOutcome {
   raw: Record<string, unknown>;
 }
 
+/** The version a full run installs (the one BENCHMARKS.md's figures were measured with). */
+export const PORTKEY_VERSION = '1.15.2';
+/** Where a full run installs it: outside the project, shared by runs. */
+const CACHE_DIR = path.join(os.tmpdir(), `reelay-bench-portkey-${PORTKEY_VERSION}`);
+
 /** The installed package's directory, or null. */
 export function findPortkey(): { dir: string; version: string } | null {
-  const candidates = [process.env.BENCH_PORTKEY_DIR, path.join(ROOT_DIR, 'node_modules', '@portkey-ai', 'gateway')].filter((d): d is string => !!d);
+  const candidates = [
+    process.env.BENCH_PORTKEY_DIR,
+    path.join(ROOT_DIR, 'node_modules', '@portkey-ai', 'gateway'),
+    path.join(CACHE_DIR, 'node_modules', '@portkey-ai', 'gateway'),
+  ].filter((d): d is string => !!d);
   for (const dir of candidates) {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string; bin?: string | Record<string, string> };
@@ -58,10 +70,26 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function portkey(dir: string, baseline: Target, timing: Timing, endToEnd: number, log: (s: string) => void): Promise<PortkeyOutcome> {
-  const found = findPortkey();
+/** `npm install` of the pinned version into CACHE_DIR; the error's text when it fails (no registry, say). */
+function installPortkey(log: (s: string) => void): Promise<string | null> {
+  log(`  installing @portkey-ai/gateway@${PORTKEY_VERSION} into ${CACHE_DIR}`);
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', CACHE_DIR, `@portkey-ai/gateway@${PORTKEY_VERSION}`];
+  return new Promise((resolve) => execFile(npm, args, { timeout: 180_000 }, (err, _out, stderr) => resolve(err ? `${err.message.split('\n')[0]} ${stderr.slice(-300)}` : null)));
+}
+
+export async function portkey(dir: string, baseline: Target, timing: Timing, endToEnd: number, log: (s: string) => void, opts: { install: boolean }): Promise<PortkeyOutcome> {
+  let found = findPortkey();
+  let failure: string | null = null;
+  if (!found && opts.install) {
+    failure = await installPortkey(log);
+    found = findPortkey();
+  }
   if (!found) {
-    const note = 'not installed: add @portkey-ai/gateway as a dev dependency, or set BENCH_PORTKEY_DIR to its package directory';
+    const note = failure
+      ? `could not be installed (${failure.trim()}); set BENCH_PORTKEY_DIR to an installed copy`
+      : 'not installed (the smoke run does not install it; a full run does, or set BENCH_PORTKEY_DIR to its package directory)';
     log(`  Portkey ${note}`);
     return { figures: [], installed: false, note, raw: {} };
   }
