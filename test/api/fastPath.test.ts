@@ -197,6 +197,21 @@ describe('fast path: what it leaves to Fastify', () => {
     expect(encoded.body.data.id).toBe(taskId);
   });
 
+  it('a client that leaves in the middle of its body costs nothing: no task, no charge, the next request is served', async () => {
+    const { key: k } = await t.newKey(10);
+    const body = JSON.stringify({ model: 'veo3.1-fast-official', prompt: 'half a body', duration: 4 });
+    await new Promise<void>((resolve) => {
+      const req = http.request(`${bases().f}/v1/videos/generations`, { method: 'POST', headers: { ...auth(k), 'content-length': String(body.length) } });
+      req.on('error', () => resolve());
+      req.write(body.slice(0, 20), () => setTimeout(() => (req.destroy(), resolve()), 50));
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const after = await send(bases().f, 'GET', '/v1/tasks', { headers: auth(k) });
+    expect(after.status).toBe(200);
+    expect(after.body.data).toEqual([]);
+    expect((await send(bases().f, 'GET', '/v1/balance', { headers: auth(k) })).body.held_balance).toBe(0);
+  });
+
   it('counts its answers in the same metrics series as Fastify’s', async () => {
     await send(bases().f, 'GET', `/v1/tasks/${taskId}`, { headers: auth(key) });
     const metrics = await send(t.url, 'GET', '/metrics');
