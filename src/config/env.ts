@@ -18,6 +18,7 @@ const SETTINGS: Record<string, Kind> = {
   log_level: 'string',
   role: 'string',
   database_url: 'string',
+  database_pool_size: 'int',
   sqlite_synchronous: 'string',
   redis_url: 'string',
   redis_prefix: 'string',

@@ -54,6 +54,8 @@ export const configSchema = z
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     role: z.enum(['all', 'api', 'worker']).default('all'),
     database_url: z.string().optional(),
+    /** PostgreSQL connections per process (the pool's maximum). */
+    database_pool_size: positiveInt.max(1000).default(10),
     sqlite_synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
     redis_url: z.string().optional(),
     /** Prefix of every Redis key and channel (several gateways, or tests, may share one Redis). */
