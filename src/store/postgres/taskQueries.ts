@@ -46,7 +46,7 @@ const INSERT_HELD_TASK = `WITH moved AS (
 
 export async function insertHeldTask(db: Db, t: TaskRecord, hold: Move, at: number): Promise<boolean> {
   const c = taskColumns(t);
-  const r = await db.query(INSERT_HELD_TASK, [
+  const values = [
     hold.balanceDelta,
     hold.heldDelta,
     hold.spentDelta,
@@ -56,7 +56,9 @@ export async function insertHeldTask(db: Db, t: TaskRecord, hold: Move, at: numb
     hold.note,
     ms(at),
     ...TASK_COLUMN_NAMES.map((n) => (ROUNDED_COLUMNS.has(n) ? msOrNull(c[n] as number | null) : c[n])),
-  ]);
+  ];
+  // Prepared: planning this 38-parameter statement cost more than running it.
+  const r = await db.query(INSERT_HELD_TASK, values, 'reelay_insert_held_task');
   return r.rowCount === 1;
 }
 
@@ -69,7 +71,7 @@ const VIEW_COLUMNS = TASK_VIEW_COLUMNS.split(', ');
 
 /** A task's view columns, in TASK_VIEW_COLUMNS order (rows.ts's toTaskView reads them so). */
 export async function taskViewById(db: Db, id: string): Promise<unknown[] | undefined> {
-  const row = first(await db.query(`SELECT ${TASK_VIEW_COLUMNS} FROM tasks WHERE id = $1`, [id]));
+  const row = first(await db.query(`SELECT ${TASK_VIEW_COLUMNS} FROM tasks WHERE id = $1`, [id], 'reelay_task_view'));
   return row ? VIEW_COLUMNS.map((c) => row[c]) : undefined;
 }
 

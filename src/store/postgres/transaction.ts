@@ -9,7 +9,12 @@ import { ApiError } from '../../errors.ts';
 export type Row = Record<string, unknown>;
 
 export interface Db {
-  query(text: string, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+  /**
+   * `prepared`: a name under which each connection parses and plans the statement once and then only binds
+   * and runs it. Only for fixed statements that name their columns: a prepared `SELECT *` or `RETURNING *`
+   * fails ("cached plan must not change result type") once a migration run by a newer process adds a column.
+   */
+  query(text: string, values?: unknown[], prepared?: string): Promise<{ rows: Row[]; rowCount: number | null }>;
 }
 
 /** Deadlock and serialization failures: the transaction was rolled back and may simply be run again. */
@@ -35,8 +40,8 @@ function translate(e: unknown): unknown {
 /** Wraps a pool or client so every error leaves it translated. */
 export function db(target: pg.Pool | pg.PoolClient): Db {
   return {
-    query: (text, values) =>
-      target.query(text, values).then(
+    query: (text, values, prepared) =>
+      (prepared ? target.query({ name: prepared, text, values }) : target.query(text, values)).then(
         (r) => ({ rows: r.rows as Row[], rowCount: r.rowCount }),
         (e: unknown) => {
           throw translate(e);
