@@ -5,6 +5,7 @@
  * FOR UPDATE SKIP LOCKED, so workers in different processes never pick the same task and never wait on
  * each other.
  */
+import { createHash } from 'node:crypto';
 import { TASK_COLUMN_NAMES, TASK_VIEW_COLUMNS, taskColumns } from '../rows.ts';
 import type { TaskPatch, TaskQuery } from '../types.ts';
 import type { TaskRecord, TaskStatus } from '../../tasks/task.ts';
@@ -69,6 +70,14 @@ export async function taskById(db: Db, id: string, lock = false): Promise<Row | 
 
 const VIEW_COLUMNS = TASK_VIEW_COLUMNS.split(', ');
 
+/** Every column by name, for statements that are prepared (a prepared `RETURNING *` breaks on a new column). */
+const TASK_RETURNING = TASK_COLUMN_NAMES.join(', ');
+
+/** A stable name for a prepared statement whose text is built from parts: the same text, the same name. */
+function preparedName(prefix: string, text: string): string {
+  return `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+}
+
 /** A task's view columns, in TASK_VIEW_COLUMNS order (rows.ts's toTaskView reads them so). */
 export async function taskViewById(db: Db, id: string): Promise<unknown[] | undefined> {
   const row = first(await db.query(`SELECT ${TASK_VIEW_COLUMNS} FROM tasks WHERE id = $1`, [id], 'reelay_task_view'));
@@ -93,8 +102,9 @@ export async function claimDue(db: Db, owner: string, now: number, until: number
     `UPDATE tasks SET lease_owner = $1, lease_until = $3, next_check_at = $3
      WHERE id IN (SELECT id FROM tasks WHERE phase <> 'done' AND next_check_at <= $2
                   AND (lease_until IS NULL OR lease_until <= $2) ORDER BY next_check_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-     RETURNING *`,
+     RETURNING ${TASK_RETURNING}`,
     [owner, ms(now), ms(until), limit],
+    'reelay_claim_due',
   );
   // RETURNING order is unspecified; SQLite's comes out in insertion order, which time-ordered ids follow.
   return r.rows.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
@@ -105,8 +115,9 @@ export async function claimOne(db: Db, id: string, owner: string, now: number, u
   return first(
     await db.query(
       `UPDATE tasks SET lease_owner = $2, lease_until = $4, next_check_at = $4
-       WHERE id = $1 AND phase <> 'done' AND (lease_until IS NULL OR lease_until <= $3) RETURNING *`,
+       WHERE id = $1 AND phase <> 'done' AND (lease_until IS NULL OR lease_until <= $3) RETURNING ${TASK_RETURNING}`,
       [id, owner, ms(now), ms(until)],
+      'reelay_claim_one',
     ),
   );
 }
@@ -136,7 +147,9 @@ export async function patchTask(db: Db, id: string, owner: string, p: TaskPatch,
     sets.push(`lease_until = ${next}, next_check_at = ${next}`);
   }
   sets.push('updated_at = $3');
-  return first(await db.query(`UPDATE tasks SET ${sets.join(', ')} WHERE id = $1 AND lease_owner = $2 AND phase <> 'done' RETURNING *`, values));
+  // Prepared under a name per shape of patch: a worker sends a handful of shapes, each many times.
+  const text = `UPDATE tasks SET ${sets.join(', ')} WHERE id = $1 AND lease_owner = $2 AND phase <> 'done' RETURNING ${TASK_RETURNING}`;
+  return first(await db.query(text, values, preparedName('reelay_patch', text)));
 }
 
 export interface FinishColumns {
