@@ -27,13 +27,39 @@ export async function createKey(store: SqliteStore): Promise<{ id: string; key: 
 }
 
 const prices = new PriceBook(listModels());
-const templates = VALID_BODIES.map((body) => {
+
+/** A valid body, validated, planned and priced once: every task made from it differs only in id and times. */
+function template(body: Record<string, unknown>) {
   const request = validateRequest(body);
   const spec = findModel(request.model)!;
   const plan = planOutput(spec, request, {});
   const billedSeconds = plan.seconds * plan.count;
   return { request, spec, plan, billedSeconds, priceMicros: prices.price(spec, request.mode, request.params, plan, billedSeconds) };
-});
+}
+type Template = ReturnType<typeof template>;
+
+/** A new (queued) task record from a template, as submit would create it. */
+function taskFrom(t: Template, keyId: string, createdAt: number, nextCheckAt: number): TaskRecord {
+  return newTaskRecord({
+    id: newTaskId(),
+    keyId,
+    model: t.spec.id,
+    mode: t.request.mode,
+    params: t.request.params,
+    inputs: [],
+    plan: t.plan,
+    createdAt,
+    estimatedSeconds: t.spec.estimatedSeconds,
+    deadlineAt: createdAt + t.spec.maxRunSeconds * 1000,
+    priceMicros: t.priceMicros,
+    billedSeconds: t.billedSeconds,
+    callbackUrl: null,
+    idempotencyKey: null,
+    nextCheckAt,
+  });
+}
+
+const templates = VALID_BODIES.map(template);
 
 export interface PrefillMix {
   /** Fractions of completed and failed tasks; the rest stay pending (queued, never started). */
@@ -81,24 +107,8 @@ export function prefillRows(keyId: string, start: number, n: number, mix: Prefil
   };
   for (let i = 0; i < n; i++) {
     const t = templates[(start + i) % templates.length];
-    const id = newTaskId();
-    const task = newTaskRecord({
-      id,
-      keyId,
-      model: t.spec.id,
-      mode: t.request.mode,
-      params: t.request.params,
-      inputs: [],
-      plan: t.plan,
-      createdAt: now,
-      estimatedSeconds: t.spec.estimatedSeconds,
-      deadlineAt: now + t.spec.maxRunSeconds * 1000,
-      priceMicros: t.priceMicros,
-      billedSeconds: t.billedSeconds,
-      callbackUrl: null,
-      idempotencyKey: null,
-      nextCheckAt: now,
-    });
+    const task = taskFrom(t, keyId, now, now);
+    const id = task.id;
     apply(id, holdMove(task.priceMicros), now);
     const r = ((start + i) * 0.6180339887) % 1; // spread evenly, deterministic
     let outcome: TaskOutcome | null = null;
@@ -230,37 +240,15 @@ export function prefillInFlight(
     'INSERT INTO ledger (key_id, task_id, kind, balance_delta, held_delta, spent_delta, balance_after, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const hold = db.prepare('UPDATE api_keys SET balance_micros = balance_micros - ?, held_micros = held_micros + ? WHERE id = ? RETURNING balance_micros AS b');
-  const made = o.bodies.map((body) => {
-    const request = validateRequest(body);
-    const spec = findModel(request.model)!;
-    const plan = planOutput(spec, request, {});
-    const billedSeconds = plan.seconds * plan.count;
-    return { request, spec, plan, billedSeconds, priceMicros: prices.price(spec, request.mode, request.params, plan, billedSeconds) };
-  });
+  const made = o.bodies.map(template);
   const ids: string[] = [];
   const chunk = db.transaction((part: [string, number][], offset: number) => {
     const now = Date.now();
     part.forEach(([jobId, startedAt], i) => {
       const t = made[(offset + i) % made.length];
-      const id = newTaskId();
+      const task = taskFrom(t, keyId, startedAt, now + Math.floor((((offset + i) * 0.7548776662) % 1) * o.pollIntervalMs));
+      const id = task.id;
       ids.push(id);
-      const task = newTaskRecord({
-        id,
-        keyId,
-        model: t.spec.id,
-        mode: t.request.mode,
-        params: t.request.params,
-        inputs: [],
-        plan: t.plan,
-        createdAt: startedAt,
-        estimatedSeconds: t.spec.estimatedSeconds,
-        deadlineAt: startedAt + t.spec.maxRunSeconds * 1000,
-        priceMicros: t.priceMicros,
-        billedSeconds: t.billedSeconds,
-        callbackUrl: null,
-        idempotencyKey: null,
-        nextCheckAt: now + Math.floor((((offset + i) * 0.7548776662) % 1) * o.pollIntervalMs),
-      });
       Object.assign(task, {
         status: 'processing',
         phase: 'submitted',
