@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryRateLimiter, type RateDecision } from '../../src/api/rateLimiter.ts';
 import { RedisRateLimiter } from '../../src/api/redisRateLimiter.ts';
 import { createRedis } from '../../src/runtime/redis.ts';
+import { sleep, waitFor as waitUntil } from '../helpers/wait.ts';
 import { adminRedis, closedPortUrl, deleteKeys, outageProxy, redisAvailable, TEST_REDIS_URL, testPrefix } from '../helpers/redis.ts';
 
 const up = await redisAvailable();
@@ -21,15 +22,7 @@ function warnings() {
   return { calls, logger: { warn: (...args: unknown[]) => void calls.push(args) } as never };
 }
 
-async function waitFor(cond: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const waitFor = (cond: () => Promise<boolean>, what: string) => waitUntil(cond, what, { ms: 5000, everyMs: 20 });
 
 afterAll(async () => {
   await Promise.all(limiters.map((l) => l.close()));

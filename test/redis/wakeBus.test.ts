@@ -4,6 +4,7 @@ import { LocalWakeBus, type WakeBus } from '../../src/runtime/wakeBus.ts';
 import { RedisWakeBus } from '../../src/runtime/redisWakeBus.ts';
 import { createRedis } from '../../src/runtime/redis.ts';
 import { adminRedis, closedPortUrl, deleteKeys, outageProxy, redisAvailable, TEST_REDIS_URL, testPrefix } from '../helpers/redis.ts';
+import { sleep, waitFor as poll } from '../helpers/wait.ts';
 
 const up = await redisAvailable();
 const prefix = testPrefix();
@@ -30,23 +31,8 @@ function recorder() {
   };
 }
 
-async function waitFor(cond: () => boolean, what: string, ms = 2000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
-
-async function waitUntil(cond: () => Promise<boolean>, what: string, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const waitFor = (cond: () => boolean, what: string) => poll(cond, what, { ms: 2000, everyMs: 2 });
+const waitUntil = (cond: () => Promise<boolean>, what: string) => poll(cond, what, { ms: 3000, everyMs: 5 });
 const numsub = async (channel: string) => Number(((await admin.pubsub('NUMSUB', channel)) as [string, number])[1]);
 
 async function killConnection(name: string): Promise<void> {
