@@ -73,9 +73,12 @@ const VIEW_COLUMNS = TASK_VIEW_COLUMNS.split(', ');
 /** Every column by name, for statements that are prepared (a prepared `RETURNING *` breaks on a new column). */
 const TASK_RETURNING = TASK_COLUMN_NAMES.join(', ');
 
-/** A stable name for a prepared statement whose text is built from parts: the same text, the same name. */
+/** Names of statements whose text is built from parts: the same text, the same name (a few shapes, kept). */
+const preparedNames = new Map<string, string>();
 function preparedName(prefix: string, text: string): string {
-  return `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+  let name = preparedNames.get(text);
+  if (!name) preparedNames.set(text, (name = `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
+  return name;
 }
 
 /** A task's view columns, in TASK_VIEW_COLUMNS order (rows.ts's toTaskView reads them so). */
