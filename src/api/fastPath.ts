@@ -17,13 +17,14 @@ import type { AppContext } from './context.ts';
 import { admitKey } from './auth.ts';
 import { requestIdFor } from './requestId.ts';
 import { recordRequest } from './accessLog.ts';
-import { submitVideo } from './routes/videos.ts';
+import { acceptSubmit, checkSubmit } from './routes/videos.ts';
 import { pollTask } from './routes/tasks.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 const SUBMIT_URL = '/v1/videos/generations';
 const TASK_PREFIX = '/v1/tasks/';
+const TASK_ROUTE = '/v1/tasks/:id';
 /** Ids the poll route can find; anything else (Fastify decodes and answers it) takes the slow path. */
 const PLAIN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Larger bodies (inline images) go to Fastify, which streams them against the configured limit. */
@@ -38,17 +39,13 @@ export function fastPath(ctx: AppContext, fallback: Handler): Handler {
     if (req.method === 'GET' && url.startsWith(TASK_PREFIX)) {
       const id = url.slice(TASK_PREFIX.length);
       if (!PLAIN_ID.test(id)) return fallback(req, res);
-      return answer(ctx, req, res, '/v1/tasks/:id', (key) => pollTask(ctx, key, id));
+      return new Exchange(ctx, req, res, TASK_ROUTE).start(id);
     }
     if (req.method === 'POST' && url === SUBMIT_URL) {
       const type = req.headers['content-type'];
       const length = Number(req.headers['content-length']);
       if (!type || type.startsWith('multipart/') || req.headers['transfer-encoding'] !== undefined || !(length <= bodyLimit)) return fallback(req, res);
-      return answer(ctx, req, res, SUBMIT_URL, async (key, headers) => {
-        const { payload, replayed } = await submitVideo(ctx, key, await readJson(req), req.headers);
-        if (replayed) headers['Idempotency-Replayed'] = 'true';
-        return payload;
-      });
+      return new Exchange(ctx, req, res, SUBMIT_URL).start(undefined);
     }
     fallback(req, res);
   };
@@ -63,77 +60,130 @@ export function fastPath(ctx: AppContext, fallback: Handler): Handler {
  * CPU per refused body fell from 109 to 48 µs, per poll from 126 to 69 µs (docs/decisions/0012-performance.md).
  * The delay is the rest of the current loop turn.
  */
-let answers: (() => void)[] = [];
-function answerLater(write: () => void): void {
-  if (answers.length === 0) setImmediate(writeAnswers);
-  answers.push(write);
-}
+let answers: Exchange[] = [];
 function writeAnswers(): void {
   const batch = answers;
   answers = [];
-  for (const write of batch) write();
-}
-
-/** Authenticates, runs `handle`, answers its payload or the error it threw, and records the request. */
-function answer(
-  ctx: AppContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  route: string,
-  handle: (key: ApiKeyRecord, headers: Record<string, string>) => Promise<unknown>,
-): void {
-  const started = performance.now();
-  const reqId = requestIdFor(req.headers['x-request-id']);
-  const headers: Record<string, string> = { 'x-request-id': reqId };
-  const send = (status: number, payload: unknown) => {
-    const body = JSON.stringify(payload);
-    headers['content-type'] = 'application/json; charset=utf-8';
-    headers['content-length'] = String(Buffer.byteLength(body));
-    answerLater(() => {
-      res.writeHead(status, headers);
-      res.end(body);
-      recordRequest(ctx, reqId, req.method!, req.url!, route, status, performance.now() - started);
-    });
-  };
-  const fail = (err: unknown) => {
-    const e = err instanceof ApiError ? err : new ApiError('internal_error', 'The gateway failed to handle this request; it is logged with the request id.');
-    if (e.status >= 500) ctx.logger.error({ reqId, err }, 'request failed');
-    ctx.metrics.reject(e.code);
-    Object.assign(headers, e.headers);
-    // The body of a refused submit may not have been read: drain it so the connection can be reused.
-    req.resume();
-    send(e.status, e.toBody());
-  };
-  try {
-    const key = admitKey(ctx, req.headers.authorization, (name, value) => (headers[name] = value));
-    const run = (k: ApiKeyRecord) => handle(k, headers).then((payload) => send(200, payload), fail);
-    if (key instanceof Promise) key.then(run, fail);
-    else void run(key);
-  } catch (e) {
-    fail(e);
-  }
+  for (const exchange of batch) exchange.write();
 }
 
 /**
- * The body as JSON, read whole (its length is known and small). Like Fastify's parser in app.ts: an empty
- * body is undefined, anything else must be JSON.
+ * One request on the fast path, from authentication to its access line. A class rather than closures:
+ * the hot path then allocates one object per request and no functions (under tsx, every named closure
+ * also costs a property definition for its name).
  */
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
+class Exchange {
+  private readonly started = performance.now();
+  private readonly reqId: string;
+  private readonly headers: Record<string, string>;
+  private status = 0;
+  private body = '';
+  /** The request body as it arrives (submit only). */
+  private chunks: Buffer[] = [];
+  private bodyDone = false;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly route: string,
+  ) {
+    this.reqId = requestIdFor(req.headers['x-request-id']);
+    this.headers = { 'x-request-id': this.reqId };
+  }
+
+  /** Authenticates, then polls task `taskId` or, without one, reads and submits the body. */
+  start(taskId: string | undefined): void {
+    let key: ApiKeyRecord | Promise<ApiKeyRecord>;
+    try {
+      key = admitKey(this.ctx, this.req.headers.authorization, (name, value) => (this.headers[name] = value));
+    } catch (e) {
+      return this.fail(e);
+    }
+    if (key instanceof Promise) key.then((k) => this.admitted(k, taskId), (e: unknown) => this.fail(e));
+    else this.admitted(key, taskId);
+  }
+
+  private admitted(key: ApiKeyRecord, taskId: string | undefined): void {
+    if (taskId !== undefined) {
+      pollTask(this.ctx, key, taskId).then((payload) => this.send(200, payload), (e: unknown) => this.fail(e));
+      return;
+    }
+    this.readBody(key);
+  }
+
+  /**
+   * The body, read whole (its length is known and small), then submitted. Like Fastify's parser in
+   * app.ts: an empty body is undefined, anything else must be JSON.
+   */
+  private readBody(key: ApiKeyRecord): void {
+    const req = this.req;
+    req.on('data', (c: Buffer) => this.chunks.push(c));
+    req.on('error', (e: unknown) => this.bodyFailed(e));
     req.on('close', () => {
-      if (!req.complete) reject(new ApiError('invalid_request_error', 'The request body ended early.', null));
+      if (!req.complete) this.bodyFailed(new ApiError('invalid_request_error', 'The request body ended early.', null));
     });
-    req.on('end', () => {
-      const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return resolve(undefined);
+    req.on('end', () => this.submit(key));
+  }
+
+  private bodyFailed(e: unknown): void {
+    if (this.bodyDone) return;
+    this.bodyDone = true;
+    this.fail(e);
+  }
+
+  private submit(key: ApiKeyRecord): void {
+    if (this.bodyDone) return;
+    this.bodyDone = true;
+    const chunks = this.chunks;
+    const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    this.chunks = [];
+    let body: unknown;
+    if (text.trim() !== '') {
       try {
-        resolve(JSON.parse(text));
+        body = JSON.parse(text);
       } catch {
-        reject(new ApiError('invalid_request_error', 'The request body is not valid JSON.', null));
+        return this.fail(new ApiError('invalid_request_error', 'The request body is not valid JSON.', null));
       }
-    });
-  });
+    }
+    // A refused body is answered at once, without a promise: refusals are most of what a busy gateway sees.
+    let checked;
+    try {
+      checked = checkSubmit(this.ctx, body, this.req.headers);
+    } catch (e) {
+      return this.fail(e);
+    }
+    acceptSubmit(this.ctx, key, checked).then(
+      (r) => {
+        if (r.replayed) this.headers['Idempotency-Replayed'] = 'true';
+        this.send(200, r.payload);
+      },
+      (e: unknown) => this.fail(e),
+    );
+  }
+
+  private fail(err: unknown): void {
+    const e = err instanceof ApiError ? err : new ApiError('internal_error', 'The gateway failed to handle this request; it is logged with the request id.');
+    if (e.status >= 500) this.ctx.logger.error({ reqId: this.reqId, err }, 'request failed');
+    this.ctx.metrics.reject(e.code);
+    Object.assign(this.headers, e.headers);
+    // The body of a refused submit may not have been read: drain it so the connection can be reused.
+    this.req.resume();
+    this.send(e.status, e.toBody());
+  }
+
+  private send(status: number, payload: unknown): void {
+    this.status = status;
+    this.body = JSON.stringify(payload);
+    this.headers['content-type'] = 'application/json; charset=utf-8';
+    this.headers['content-length'] = String(Buffer.byteLength(this.body));
+    if (answers.length === 0) setImmediate(writeAnswers);
+    answers.push(this);
+  }
+
+  write(): void {
+    this.res.writeHead(this.status, this.headers);
+    this.res.end(this.body);
+    recordRequest(this.ctx, this.reqId, this.req.method!, this.req.url!, this.route, this.status, performance.now() - this.started);
+  }
 }

@@ -62,6 +62,13 @@ export class Metrics {
     s.duration.observe(seconds);
   }
 
+  /** Counts an accepted task by its model (same caching as observeHttp). */
+  taskSubmitted(model: string): void {
+    let c = this.submittedSeries.get(model);
+    if (!c) this.submittedSeries.set(model, (c = this.tasksSubmitted.labels(model)));
+    c.inc();
+  }
+
   /** Counts a refusal by its error code (same caching as observeHttp). */
   reject(code: string): void {
     let c = this.rejectedSeries.get(code);
@@ -71,6 +78,7 @@ export class Metrics {
 
   private readonly httpSeries = new Map<string, { count: client.Counter.Internal; duration: client.Histogram.Internal<string> }>();
   private readonly rejectedSeries = new Map<string, client.Counter.Internal>();
+  private readonly submittedSeries = new Map<string, client.Counter.Internal>();
 
   /** Registers a gauge whose value is read at scrape time. */
   gauge(name: string, help: string, labelNames: string[], collect: (set: (labels: Record<string, string>, value: number) => void) => Promise<void> | void): void {

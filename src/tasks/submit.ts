@@ -66,7 +66,14 @@ export class SubmitService {
   }
 
   async submit(key: ApiKeyRecord, body: unknown, idempotencyKey: string | undefined): Promise<CreateTaskResult> {
-    const request = validateRequest(body);
+    return this.accept(key, validateRequest(body), body, idempotencyKey);
+  }
+
+  /**
+   * The rest of `submit`, for a body `validateRequest` has already accepted: the fast path validates at
+   * once, so that a refused body is answered without a promise (docs/decisions/0012-performance.md).
+   */
+  async accept(key: ApiKeyRecord, request: ValidatedRequest, body: unknown, idempotencyKey: string | undefined): Promise<CreateTaskResult> {
     const spec = findModel(request.model)!;
     if (key.models && !key.models.includes(spec.id)) {
       throw new ApiError('permission_denied', `This API key may not use ${spec.id}; it may use ${key.models.join(', ') || 'no models'}.`, 'model');

@@ -12,7 +12,7 @@ const STATUSES: TaskStatus[] = ['pending', 'processing', 'completed', 'failed', 
 /** A key's own task; another key's task is answered exactly like an unknown one. */
 async function own<T extends { keyId: string }>(read: (id: string) => Promise<T | undefined>, apiKey: ApiKeyRecord, id: string): Promise<T> {
   const task = id.length <= 64 ? await read(id) : undefined;
-  if (!task || task.keyId !== apiKey.id) throw new ApiError('not_found', `No task ${id.slice(0, 64)}.`, 'task_id');
+  if (!task || task.keyId !== apiKey.id) throw notFound(id);
   return task;
 }
 
@@ -20,9 +20,20 @@ export function ownTask(ctx: AppContext, apiKey: ApiKeyRecord, id: string): Prom
   return own((i) => ctx.store.getTask(i), apiKey, id);
 }
 
-/** GET /v1/tasks/{id}'s body (the fast path answers it too): reads only the columns it shows. */
-export async function pollTask(ctx: AppContext, apiKey: ApiKeyRecord, id: string): Promise<unknown> {
-  return { code: 200, data: taskView(await own((i) => ctx.store.getTaskView(i), apiKey, id), ctx.urlFor) };
+/**
+ * GET /v1/tasks/{id}'s body (the fast path answers it too): reads only the columns it shows. The same
+ * check as `own`, written with one promise rather than three: this is the most frequent request.
+ */
+export function pollTask(ctx: AppContext, apiKey: ApiKeyRecord, id: string): Promise<unknown> {
+  if (id.length > 64) return Promise.reject(notFound(id));
+  return ctx.store.getTaskView(id).then((task) => {
+    if (!task || task.keyId !== apiKey.id) throw notFound(id);
+    return { code: 200, data: taskView(task, ctx.urlFor) };
+  });
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError('not_found', `No task ${id.slice(0, 64)}.`, 'task_id');
 }
 
 export function taskRoutes(ctx: AppContext) {
