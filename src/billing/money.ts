@@ -29,7 +29,10 @@ export function parseMoney(v: unknown): number | undefined {
 
 /** Micros as a JSON number for the API (0.4, 12.5); exact to 6 decimals for any realistic balance. */
 export function toDecimal(micros: number): number {
-  return Number(formatMoney(micros));
+  // The same number as Number(formatMoney(micros)): an IEEE division of a whole number by 10^6 is rounded
+  // to the double nearest the exact decimal, as parsing that decimal is (micros is far below 2^53).
+  const abs = Math.round(Math.abs(micros));
+  return (micros < 0 ? -abs : abs) / MICROS;
 }
 
 /** Micros as a decimal string without trailing zeros ("0.4", "12", "-3.000001"). */
