@@ -14,9 +14,12 @@ export function asciiCaseInsensitive(value: string): string {
     .join('');
 }
 
+const HAS_UPPER = /[A-Z]/;
+const UPPER = /[A-Z]/g;
 /** Lower-cases A–Z only: how enum values and model ids are compared (String#toLowerCase maps U+212A to k). */
 export function asciiLower(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  // Most values are already lower case: testing first spares the replace and its callback.
+  return HAS_UPPER.test(s) ? s.replace(UPPER, (c) => c.toLowerCase()) : s;
 }
 
 /** Special tokens of the chat-template kind (<|endoftext|>, <|im_start|>); happyhorse refuses them. */

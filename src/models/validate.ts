@@ -62,8 +62,9 @@ export function validateRequest(body: unknown): ValidatedRequest {
   const input = body as Record<string, unknown>;
   const spec = resolveModel(input.model);
 
+  const fields = fieldsOf(spec);
   const given: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(spec.fields)) {
+  for (const [name, field] of fields) {
     const raw = input[name];
     if (raw === undefined || raw === null) continue; // null means "not given", as JSON clients send it
     given[name] = parseField(spec, name, field, raw);
@@ -76,7 +77,7 @@ export function validateRequest(body: unknown): ValidatedRequest {
   checkCrossRules(spec, given);
 
   const params: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(spec.fields)) {
+  for (const [name, field] of fields) {
     if (!appliesIn(field, mode.mode)) continue;
     // An empty image list means "no images" (routing already treats it so); it is not passed on.
     if (field.type === 'images' && !isPresent(given, name)) continue;
@@ -85,6 +86,15 @@ export function validateRequest(body: unknown): ValidatedRequest {
   }
   for (const rule of spec.rules ?? []) if (rule.kind === 'alias') delete params[rule.alias];
   return { model: spec.id, mode: mode.mode, params };
+}
+
+/** A spec's fields as entries, listed once per spec rather than on every request. */
+const fieldLists = new WeakMap<ModelSpec, [string, FieldSpec][]>();
+
+function fieldsOf(spec: ModelSpec): [string, FieldSpec][] {
+  let list = fieldLists.get(spec);
+  if (!list) fieldLists.set(spec, (list = Object.entries(spec.fields)));
+  return list;
 }
 
 function resolveModel(model: unknown): ModelSpec {
@@ -165,29 +175,40 @@ function parseString(
   return raw;
 }
 
+/** Each enum's values by their ASCII-lowercase spelling, built once: values match without regard to case. */
+const enumLookups = new WeakMap<EnumField, Map<string, string>>();
+
+function enumLookup(field: EnumField): Map<string, string> {
+  let lookup = enumLookups.get(field);
+  if (!lookup) {
+    lookup = new Map();
+    for (const v of field.values) if (!lookup.has(asciiLower(v))) lookup.set(asciiLower(v), v);
+    enumLookups.set(field, lookup);
+  }
+  return lookup;
+}
+
+// Messages are built only on refusal: most bodies pass, and building them was a share of every submit.
 function parseEnum(spec: ModelSpec, name: string, field: EnumField, raw: unknown): string {
   const code: ErrorCode = field.code ?? 'invalid_value';
-  const allowed = field.values.join(', ');
   if (typeof raw !== 'string') {
-    throw invalid(code, `${name} must be a string, one of ${allowed} for ${spec.id}; got ${show(raw)}.`, name);
+    throw invalid(code, `${name} must be a string, one of ${field.values.join(', ')} for ${spec.id}; got ${show(raw)}.`, name);
   }
-  const lower = asciiLower(raw);
-  const match = field.values.find((v) => asciiLower(v) === lower);
-  if (match === undefined) throw invalid(code, `${name} ${show(raw)} is not one of ${allowed} for ${spec.id}.`, name);
+  const match = enumLookup(field).get(asciiLower(raw));
+  if (match === undefined) throw invalid(code, `${name} ${show(raw)} is not one of ${field.values.join(', ')} for ${spec.id}.`, name);
   return match;
 }
 
 function parseInteger(spec: ModelSpec, name: string, field: IntegerField, raw: unknown): number {
-  const allowed = describeIntegerRange(field);
   if (typeof raw !== 'number' || !Number.isInteger(raw)) {
     const why = typeof raw === 'string' ? ' (a JSON number without quotes)' : '';
-    throw invalid(field.code ?? 'invalid_type', `${name} must be an integer${why}, ${allowed} for ${spec.id}; got ${show(raw)}.`, name);
+    throw invalid(field.code ?? 'invalid_type', `${name} must be an integer${why}, ${describeIntegerRange(field)} for ${spec.id}; got ${show(raw)}.`, name);
   }
   if (field.values && !field.values.includes(raw)) {
     throw invalid(field.code ?? 'invalid_value', `${name} ${raw} is not one of ${field.values.join(', ')} for ${spec.id}.`, name);
   }
   if ((field.min !== undefined && raw < field.min) || (field.max !== undefined && raw > field.max)) {
-    throw invalid(field.code ?? 'value_out_of_range', `${name} ${raw} is out of range for ${spec.id}: ${allowed}.`, name);
+    throw invalid(field.code ?? 'value_out_of_range', `${name} ${raw} is out of range for ${spec.id}: ${describeIntegerRange(field)}.`, name);
   }
   return raw;
 }
