@@ -1,7 +1,8 @@
 /**
  * The group commit's durable mode: a write's promise settles only after a WAL sync that began after its
  * commit has finished; writes arriving during a sync are committed together after it; a failed sync fails
- * the writes it covered; refusals roll back only their own changes.
+ * the writes it covered; refusals roll back only their own changes, and a batch without refusals runs
+ * each write once, without savepoints.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -78,6 +79,41 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(db.prepare('SELECT v FROM t ORDER BY v').all()).toEqual([{ v: 1 }, { v: 3 }]);
     expect(gc.batches).toBe(1);
+    expect(gc.reruns).toBe(1); // the plain transaction was rolled back whole, then run write by write
+  });
+
+  it('runs each write once while none is refused, and keeps savepoints for a while after a refusal', async () => {
+    const db = tempDb();
+    const gc = new GroupCommit(db, 256, () => Promise.resolve());
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    let calls = 0;
+    const write = (v: number) => () => (calls++, insert.run(v));
+    await Promise.all([gc.run(write(1)), gc.run(write(2)), gc.run(write(3))]);
+    expect(calls).toBe(3);
+    expect(gc.reruns).toBe(0);
+
+    // One refusal: the plain pass stops at it (4, -1), then the batch runs write by write (4, -1, 5).
+    calls = 0;
+    const refused = await Promise.allSettled([gc.run(write(4)), gc.run(write(-1)), gc.run(write(5))]);
+    expect(refused.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(calls).toBe(5);
+    calls = 0;
+    const next = await Promise.allSettled([gc.run(write(6)), gc.run(write(-2))]);
+    expect(next.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(calls).toBe(2); // within the second after a refusal, batches start with savepoints
+    expect(gc.reruns).toBe(1);
+    // Each accepted write's row is there once; no refused write left anything.
+    expect(db.prepare('SELECT v FROM t ORDER BY v').all()).toEqual([1, 2, 3, 4, 5, 6].map((v) => ({ v })));
+  });
+
+  it('a refusal caused by an earlier write of the same batch is refused alone', async () => {
+    const db = tempDb();
+    db.exec('INSERT INTO t (v) VALUES (2)');
+    const gc = new GroupCommit(db, 256, () => Promise.resolve());
+    const take = db.prepare('UPDATE t SET v = v - 1');
+    const results = await Promise.allSettled([1, 2, 3, 4].map(() => gc.run(() => take.run())));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    expect(db.prepare('SELECT v FROM t').get()).toEqual({ v: 0 });
   });
 
   it('a store with synchronous=FULL syncs the WAL before answering; NORMAL does not', async () => {
