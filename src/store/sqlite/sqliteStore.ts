@@ -62,7 +62,7 @@ export class SqliteStore implements Store {
     // 64 MiB of page cache instead of SQLite's 2 MiB default: polls read task rows at random across the
     // whole table, and every miss is a read syscall (docs/decisions/0012-performance.md).
     this.db.pragma('cache_size = -65536');
-    // Each write of a group commit runs in a SAVEPOINT, and SQLite copies every page a savepoint changes
+    // A write of a group commit that runs in a SAVEPOINT (after a refusal) has SQLite copy every page it changes
     // into a sub-journal first — a temporary file by default: 26 pwrite(2) calls per submitted task, a third
     // of a submit's CPU time (strace). In memory it costs a memcpy; it only ever serves a rollback to the
     // savepoint, never recovery, so nothing durable moves (docs/decisions/0012-performance.md).
