@@ -1,13 +1,13 @@
 /**
- * Accepting a task: validate against the model spec, check the key's permissions and the queue limits,
- * store inline images, plan the output, price it, then hold the price and insert the task in one store
- * transaction. Nothing is charged and nothing goes upstream unless every rule passed.
+ * Accepting a task whose body passed its model spec (`validateRequest`): check the key's permissions and
+ * the queue limits, store inline images, plan the output, price it, then hold the price and insert the task
+ * in one store transaction. Nothing is charged and nothing goes upstream unless every rule passed.
  */
 import crypto from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { ApiError } from '../errors.ts';
 import { findModel } from '../models/registry.ts';
-import { validateRequest, type ValidatedRequest } from '../models/validate.ts';
+import type { ValidatedRequest } from '../models/validate.ts';
 import { planOutput, type InputFacts } from '../models/output.ts';
 import type { ModelSpec } from '../models/spec.ts';
 import type { PriceBook } from '../billing/prices.ts';
@@ -65,13 +65,9 @@ export class SubmitService {
     this.queue = new QueueGauge(d.store);
   }
 
-  async submit(key: ApiKeyRecord, body: unknown, idempotencyKey: string | undefined): Promise<CreateTaskResult> {
-    return this.accept(key, validateRequest(body), body, idempotencyKey);
-  }
-
   /**
-   * The rest of `submit`, for a body `validateRequest` has already accepted: the fast path validates at
-   * once, so that a refused body is answered without a promise (docs/decisions/0012-performance.md).
+   * Accepts a body `validateRequest` has passed (`checkSubmit` in routes/videos.ts): validation runs before
+   * anything is awaited, so a refused body is answered without a promise (docs/decisions/0012-performance.md).
    */
   async accept(key: ApiKeyRecord, request: ValidatedRequest, body: unknown, idempotencyKey: string | undefined): Promise<CreateTaskResult> {
     const spec = findModel(request.model)!;
