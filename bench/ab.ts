@@ -2,7 +2,8 @@
  * A/B: `node bench/run.js --ab=<checkout>[,<checkout>...] [--tasks=N] [--seconds=N] [--rounds=N] [--what=poll,validation,submit]`
  * (--pending: every stored task unfinished) runs the request-path loads against the baseline, reelay from each other checkout (named by its
  * directory) and this one ("this"), alternating them round by round, each on its own copy of the same
- * prefilled store. This is how the before/after ratios in docs/decisions/0012-performance.md were measured.
+ * prefilled store; the versions' order turns each round. This is how the before/after ratios in
+ * docs/decisions/0012-performance.md were measured.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -52,8 +53,13 @@ export async function ab(others: string, o: { tasks: number; seconds: number; ro
         expect = 400;
       }
       const runs: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+      const versions = Object.keys(targets).filter((k) => k !== 'baseline');
       for (let r = 0; r < o.rounds; r++) {
-        for (const [name, t] of Object.entries(targets)) {
+        // The baseline first, then the versions in an order that turns each round: a submit run leaves WAL
+        // and dirty pages being written back, and whichever version came right after one lost 5–10 %.
+        const order = ['baseline', ...versions.slice(r % versions.length), ...versions.slice(0, r % versions.length)];
+        for (const name of order) {
+          const t = targets[name];
           runs[name].push(
             await runLoad({ url: t.url, connections: CONNECTIONS, warmupSeconds: 2, seconds: o.seconds, requests, expectStatus: name === 'baseline' ? 200 : expect, idsFile: what === 'poll' ? idsFile : undefined, keepLatencies: true }, t.pid),
           );
