@@ -28,6 +28,15 @@ export interface InlineImagesResult {
   facts: InputFacts;
 }
 
+/** Whether the request has an image for `storeInlineImages` to look at (most requests have none). */
+export function hasImages(spec: ModelSpec, request: ValidatedRequest): boolean {
+  for (const name in request.params) {
+    const type = spec.fields[name]?.type;
+    if (type === 'image' || type === 'images') return true;
+  }
+  return false;
+}
+
 export async function storeInlineImages(spec: ModelSpec, request: ValidatedRequest, d: InlineImageDeps): Promise<InlineImagesResult> {
   const params = { ...request.params };
   const inputs: StoredInput[] = [];

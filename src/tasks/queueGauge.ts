@@ -26,21 +26,28 @@ export class QueueGauge {
 
   constructor(private readonly store: Store) {}
 
-  /** Unfinished tasks in all; `limit` is the limit they are compared with (it decides how stale is safe). */
-  total(limit = 0): Promise<number> {
+  /**
+   * Unfinished tasks in all; `limit` is the limit they are compared with (it decides how stale is safe).
+   * A count still fresh is returned as it is, without a promise: that is nearly every submit.
+   */
+  total(limit = 0): number | Promise<number> {
     return this.read(this.all, limit, () => this.store.countUnfinished());
   }
 
-  ofModel(model: string, limit = 0): Promise<number> {
+  ofModel(model: string, limit = 0): number | Promise<number> {
     let slot = this.models.get(model);
     if (!slot) this.models.set(model, (slot = { n: 0, at: 0 }));
     return this.read(slot, limit, () => this.store.countUnfinished(model));
   }
 
-  private async read(slot: Slot, limit: number, count: () => Promise<number>): Promise<number> {
+  private read(slot: Slot, limit: number, count: () => Promise<number>): number | Promise<number> {
     const headroom = limit - slot.n;
     const maxAge = Math.min(STALEST_MS, Math.max(FRESH_MS, (headroom * 1000) / FILL_PER_SECOND));
     if (Date.now() - slot.at < maxAge) return slot.n;
+    return this.refresh(slot, count);
+  }
+
+  private async refresh(slot: Slot, count: () => Promise<number>): Promise<number> {
     slot.pending ??= count().finally(() => (slot.pending = undefined));
     slot.n = await slot.pending;
     slot.at = Date.now();

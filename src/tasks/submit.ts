@@ -15,7 +15,7 @@ import type { ChannelRouter } from '../channels/router.ts';
 import type { ObjectStorage } from '../media/storage/types.ts';
 import type { UrlSigner } from '../media/signedUrls.ts';
 import type { AddressGuard } from '../media/safeFetch.ts';
-import { storeInlineImages } from '../media/inlineImages.ts';
+import { hasImages, storeInlineImages } from '../media/inlineImages.ts';
 import type { ApiKeyRecord, CreateTaskResult, Store } from '../store/types.ts';
 import type { StoredInput } from './task.ts';
 import { QueueGauge } from './queueGauge.ts';
@@ -74,19 +74,24 @@ export class SubmitService {
     if (key.models && !key.models.includes(spec.id)) {
       throw new ApiError('permission_denied', `This API key may not use ${spec.id}; it may use ${key.models.join(', ') || 'no models'}.`, 'model');
     }
-    const callbackUrl = await this.callbackUrl(body as Record<string, unknown>);
+    // What needs no wait is not awaited: most submits have no callback, a fresh queue count and no image.
+    const raw = (body as Record<string, unknown>).callback_url;
+    const callbackUrl = raw === undefined || raw === null ? null : await this.callbackUrl(raw);
     if (!this.d.router.servesModel(spec.id)) throw new ApiError('no_channel', `No upstream channel is configured for ${spec.id}.`, 'model');
-    await this.checkQueue(spec.id);
+    const queueChecked = this.checkQueue(spec.id);
+    if (queueChecked) await queueChecked;
 
     const id = newTaskId();
     const now = Date.now();
-    const stored = await storeInlineImages(spec, request, {
-      storage: this.d.storage,
-      signer: this.d.signer,
-      taskId: id,
-      now,
-      ttlSeconds: this.d.inputTtlSeconds,
-    });
+    const stored = hasImages(spec, request)
+      ? await storeInlineImages(spec, request, {
+          storage: this.d.storage,
+          signer: this.d.signer,
+          taskId: id,
+          now,
+          ttlSeconds: this.d.inputTtlSeconds,
+        })
+      : { request, inputs: [], facts: {} };
     try {
       const result = await this.insert(key, spec, stored.request, stored.inputs, stored.facts, id, now, callbackUrl, body, idempotencyKey);
       if (result.replayed) await this.discard(stored.inputs);
@@ -98,7 +103,7 @@ export class SubmitService {
     }
   }
 
-  private async insert(
+  private insert(
     key: ApiKeyRecord,
     spec: ModelSpec,
     request: ValidatedRequest,
@@ -142,9 +147,7 @@ export class SubmitService {
     );
   }
 
-  private async callbackUrl(body: Record<string, unknown>): Promise<string | null> {
-    const raw = body.callback_url;
-    if (raw === undefined || raw === null) return null;
+  private async callbackUrl(raw: unknown): Promise<string> {
     if (typeof raw !== 'string') throw new ApiError('invalid_type', 'callback_url must be an http(s) URL string.', 'callback_url');
     let url: URL;
     try {
@@ -164,10 +167,17 @@ export class SubmitService {
     return url.toString();
   }
 
-  private async checkQueue(model: string): Promise<void> {
+  /** Refuses a submit the queue limits do not allow; a promise only when a count had to be read. */
+  private checkQueue(model: string): Promise<void> | undefined {
     const { maxQueued, maxQueuedPerModel } = this.d.limits;
     const perModel = typeof maxQueuedPerModel === 'number' ? maxQueuedPerModel : maxQueuedPerModel[model];
-    const [all, forModel] = await Promise.all([this.queue.total(maxQueued), perModel !== undefined ? this.queue.ofModel(model, perModel) : 0]);
+    const all = this.queue.total(maxQueued);
+    const forModel = perModel !== undefined ? this.queue.ofModel(model, perModel) : 0;
+    if (typeof all === 'number' && typeof forModel === 'number') return this.judgeQueue(model, all, forModel, maxQueued, perModel);
+    return Promise.all([all, forModel]).then(([a, m]) => this.judgeQueue(model, a, m, maxQueued, perModel));
+  }
+
+  private judgeQueue(model: string, all: number, forModel: number, maxQueued: number, perModel: number | undefined): undefined {
     if (all >= maxQueued || (perModel !== undefined && forModel >= perModel)) {
       throw new ApiError('queue_full', `The gateway has as many unfinished ${all >= maxQueued ? '' : `${model} `}tasks as it accepts; retry shortly.`, null, {
         'Retry-After': '10',
