@@ -285,8 +285,11 @@ export class TaskRunner {
     const done = await this.finish(task, { status: 'completed', result: { videos, expiresAt }, costMicros, billedSeconds });
     if (channel) channel.inFlight = Math.max(0, channel.inFlight - 1);
     if (done && !done.changed) {
-      // Cancelled (or finished elsewhere) while we copied: the copies are nobody's.
-      await Promise.all(videos.map((v) => this.d.storage.delete(v.key).catch(() => undefined)));
+      // Cancelled (or finished elsewhere) while we copied: the copies are nobody's — except where another
+      // worker completed the task (its lease ran out while this one copied): result keys are per task and
+      // index, so that worker's result is stored under the same keys and must stay.
+      const kept = new Set((done.task.result?.videos ?? []).map((v) => v.key));
+      await Promise.all(videos.filter((v) => !kept.has(v.key)).map((v) => this.d.storage.delete(v.key).catch(() => undefined)));
     }
   }
 
