@@ -74,6 +74,8 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** An error a client sees: thrown anywhere, rendered by the API's error handler. */
 export class ApiError extends Error {
   readonly code: ErrorCode;
@@ -91,6 +93,25 @@ export class ApiError extends Error {
     this.type = e.type;
     this.param = param;
     this.headers = headers;
+  }
+
+  /**
+   * A refusal of a client's request, made without running Error's constructor: these are the client's
+   * mistakes, never logged with a stack, and constructing an Error (which captures one, even when
+   * `Error.stackTraceLimit` is 0) cost more than the rest of refusing an invalid body
+   * (docs/decisions/0012-performance.md). Still an ApiError and an Error for `instanceof`; `stack` is absent.
+   */
+  static refusal(code: ErrorCode, message: string, param: string | null = null): ApiError {
+    const e = Object.create(ApiError.prototype) as Mutable<ApiError>;
+    const entry = ERROR_CATALOGUE[code];
+    // Defined as Error's own `message` is: not enumerable, so the object spreads and logs like one.
+    Object.defineProperty(e, 'message', { value: message, writable: true, configurable: true });
+    e.code = code;
+    e.status = entry.status;
+    e.type = entry.type;
+    e.param = param;
+    e.headers = {};
+    return e;
   }
 
   toBody(): { error: { code: string; type: string; message: string; param: string | null } } {

@@ -25,6 +25,7 @@ import {
   type Mode,
   type ModelSpec,
   type ModeSpec,
+  type Rule,
 } from './spec.ts';
 
 /** A validated, normalised request: what the task stores and providers map. */
@@ -41,18 +42,9 @@ const HTTP_URL = new RegExp(HTTP_URL_PATTERN, 'u');
 const DATA_URI = new RegExp(DATA_URI_PREFIX_PATTERN, 'u');
 const DATA_IMAGE = new RegExp(DATA_IMAGE_PATTERN, 'u');
 
-/**
- * A refusal of the request. Without a stack trace: these are the client's mistakes, never logged with a
- * stack, and capturing one was the largest single cost of answering an invalid body (0012-performance.md).
- */
+/** A refusal of the request: an ApiError without a stack trace (see ApiError.refusal). */
 function invalid(code: ErrorCode, message: string, param: string | null = null): ApiError {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new ApiError(code, message, param);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  return ApiError.refusal(code, message, param);
 }
 
 export function validateRequest(body: unknown): ValidatedRequest {
@@ -160,7 +152,8 @@ function parseString(
   // NUL cannot be stored by every store (PostgreSQL refuses it) and means nothing in a prompt.
   if (raw.includes('\u0000')) throw invalid('invalid_value', `${name} contains a NUL character (\\u0000), which ${spec.id} does not accept.`, name);
   if (nonEmpty && raw.trim() === '') throw invalid('invalid_request_error', `${name} must not be empty for ${spec.id}.`, name);
-  if (maxLength !== undefined) {
+  // A string's code points are never more than its UTF-16 units: count them only when it could be too long.
+  if (maxLength !== undefined && raw.length > maxLength) {
     const length = codePointLength(raw);
     if (length > maxLength) {
       throw invalid('string_too_long', `${name} is ${length} characters; ${spec.id} accepts at most ${maxLength}.`, name);
@@ -273,6 +266,11 @@ function countOf(given: Record<string, unknown>, name: string): number {
   return Array.isArray(v) ? v.length : 0;
 }
 
+function holdsAll(given: Record<string, unknown>, when: Condition[]): boolean {
+  for (const c of when) if (!holds(given, c)) return false;
+  return true;
+}
+
 function holds(given: Record<string, unknown>, c: Condition): boolean {
   if ('present' in c) return isPresent(given, c.present);
   if ('count' in c) {
@@ -285,26 +283,34 @@ function holds(given: Record<string, unknown>, c: Condition): boolean {
 function applyExclusions(spec: ModelSpec, given: Record<string, unknown>): void {
   for (const rule of spec.rules ?? []) {
     if (rule.kind === 'exclusive') {
-      const present = rule.fields.filter((f) => isPresent(given, f));
-      for (let i = 0; i < present.length; i++) {
-        for (let j = i + 1; j < present.length; j++) {
-          const [a, b] = [present[i], present[j]];
-          const allowed = rule.allow?.some(([x, y]) => (x === a && y === b) || (x === b && y === a));
-          if (!allowed) {
-            const ok = rule.allow?.map(([x, y]) => `${x} + ${y}`).join(', ');
-            throw invalid(
-              rule.code,
-              `${a} and ${b} cannot be passed together to ${spec.id}: ${rule.fields.join(', ')} are mutually exclusive` +
-                (ok ? `; the only allowed combination is ${ok}.` : '.'),
-              b,
-            );
-          }
+      // Loops rather than filter/some/destructuring: this runs for every body, and refuses many.
+      const fields = rule.fields;
+      for (let i = 0; i < fields.length; i++) {
+        if (!isPresent(given, fields[i])) continue;
+        for (let j = i + 1; j < fields.length; j++) {
+          if (isPresent(given, fields[j]) && !allowedPair(rule.allow, fields[i], fields[j])) throw exclusiveRefusal(spec, rule, fields[i], fields[j]);
         }
       }
     } else if (rule.kind === 'requires' && isPresent(given, rule.field) && !isPresent(given, rule.requires)) {
       throw invalid(rule.code, `${rule.field} can only be used together with ${rule.requires} for ${spec.id}.`, rule.field);
     }
   }
+}
+
+function allowedPair(allow: [string, string][] | undefined, a: string, b: string): boolean {
+  if (!allow) return false;
+  for (const [x, y] of allow) if ((x === a && y === b) || (x === b && y === a)) return true;
+  return false;
+}
+
+function exclusiveRefusal(spec: ModelSpec, rule: Extract<Rule, { kind: 'exclusive' }>, a: string, b: string): ApiError {
+  const ok = rule.allow?.map(([x, y]) => `${x} + ${y}`).join(', ');
+  return invalid(
+    rule.code,
+    `${a} and ${b} cannot be passed together to ${spec.id}: ${rule.fields.join(', ')} are mutually exclusive` +
+      (ok ? `; the only allowed combination is ${ok}.` : '.'),
+    b,
+  );
 }
 
 function applyAliases(spec: ModelSpec, given: Record<string, unknown>): void {
@@ -322,8 +328,7 @@ function applyAliases(spec: ModelSpec, given: Record<string, unknown>): void {
 }
 
 function routeMode(spec: ModelSpec, given: Record<string, unknown>): ModeSpec {
-  const mode = spec.modes.find((m) => m.when.every((c) => holds(given, c)));
-  if (mode) return mode;
+  for (const mode of spec.modes) if (holdsAll(given, mode.when)) return mode;
   // No mode matches: the only way for the seed models is an image count no mode takes (Omni 2 images).
   const countField = spec.modes.flatMap((m) => m.when).find((c): c is Extract<Condition, { count: string }> => 'count' in c)?.count;
   if (countField !== undefined) {
@@ -357,7 +362,7 @@ function appliesIn(field: FieldSpec, mode: Mode): boolean {
 }
 
 function checkModeRules(spec: ModelSpec, mode: ModeSpec, given: Record<string, unknown>): void {
-  for (const [name, field] of Object.entries(spec.fields)) {
+  for (const [name, field] of fieldsOf(spec)) {
     const present = isPresent(given, name) || (given[name] !== undefined && field.type !== 'images');
     if (present && !appliesIn(field, mode.mode) && field.outsideModes === 'error') {
       const where = field.modes!.map((m) => MODE_NAMES[m]).join(' / ');
