@@ -168,7 +168,8 @@ class Exchange {
     this.ctx.metrics.reject(e.code);
     Object.assign(this.headers, e.headers);
     // The body of a refused submit may not have been read: drain it so the connection can be reused.
-    this.req.resume();
+    // (A body already read to its end needs nothing: resuming it only queued a tick per refusal.)
+    if (!this.req.readableEnded) this.req.resume();
     this.send(e.status, e.toBody());
   }
 

@@ -5,6 +5,7 @@
  * take (chunked or large bodies, multipart, query strings, encoded ids, other routes) reach Fastify.
  */
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -210,6 +211,32 @@ describe('fast path: what it leaves to Fastify', () => {
     expect(after.status).toBe(200);
     expect(after.body.data).toEqual([]);
     expect((await send(bases().f, 'GET', '/v1/balance', { headers: auth(k) })).body.held_balance).toBe(0);
+  });
+
+  it('keeps a connection usable after a refusal, whether or not the refused body was read', async () => {
+    // One socket, four requests one after another: a refusal before the body is read (no key), one after
+    // it is read to its end (invalid body), then a poll and a refused poll; each answered in turn.
+    const body = JSON.stringify({ model: 'viduq3', prompt: 'x'.repeat(5000), duration: 99 });
+    const post = (headers: string) => `POST /v1/videos/generations HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const get = (k: string) => `GET /v1/tasks/${taskId} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${k}\r\n\r\n`;
+    const { port } = new URL(bases().f);
+    const statuses = await new Promise<number[]>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      const requests = [post(''), post(`authorization: Bearer ${key}\r\n`), get(key), get(otherKey)];
+      let text = '';
+      socket.on('error', reject);
+      socket.on('data', (d) => {
+        text += d.toString('utf8');
+        const seen = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+        if (seen.length === requests.length) {
+          socket.end();
+          resolve(seen);
+        }
+      });
+      socket.on('close', () => reject(new Error(`closed after: ${text.slice(0, 200)}`)));
+      for (const r of requests) socket.write(r);
+    });
+    expect(statuses).toEqual([401, 400, 200, 404]);
   });
 
   it('counts its answers in the same metrics series as Fastify’s', async () => {
