@@ -101,7 +101,7 @@ export class ApiError extends Error {
    * `Error.stackTraceLimit` is 0) cost more than the rest of refusing an invalid body
    * (docs/decisions/0012-performance.md). Still an ApiError and an Error for `instanceof`; `stack` is absent.
    */
-  static refusal(code: ErrorCode, message: string, param: string | null = null): ApiError {
+  static refusal(code: ErrorCode, message: string, param: string | null = null, headers: Record<string, string> = {}): ApiError {
     const e = Object.create(ApiError.prototype) as Mutable<ApiError>;
     const entry = ERROR_CATALOGUE[code];
     // Defined as Error's own `message` is: not enumerable, so the object spreads and logs like one.
@@ -110,7 +110,7 @@ export class ApiError extends Error {
     e.status = entry.status;
     e.type = entry.type;
     e.param = param;
-    e.headers = {};
+    e.headers = headers;
     return e;
   }
 

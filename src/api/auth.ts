@@ -28,11 +28,12 @@ function tokenOf(h: string | undefined): string | undefined {
  * The API key of a request from its Authorization header, after the key's rate limit (whose headers go
  * through `setHeader`). Shared by the Fastify hook and the fast path (fastPath.ts). The usual case — a key
  * looked up in the last seconds, no rate limit — returns the key without a promise; anything that must
- * wait (a store read, a shared limiter) returns one. Refusals are thrown (or rejected) as ApiErrors.
+ * wait (a store read, a shared limiter) returns one. Refusals are thrown (or rejected) as ApiErrors, built
+ * without a stack trace (ApiError.refusal): a client with a wrong key or over its limit may send many.
  */
 export function admitKey(ctx: AppContext, authorization: string | undefined, setHeader: (name: string, value: string) => void): ApiKeyRecord | Promise<ApiKeyRecord> {
   const token = tokenOf(authorization);
-  if (!token) throw new ApiError('authentication_error', 'Missing API key: send "Authorization: Bearer <api key>".');
+  if (!token) throw ApiError.refusal('authentication_error', 'Missing API key: send "Authorization: Bearer <api key>".');
   const cached = ctx.keys.authenticateCached(token);
   if (cached !== MISS && cached && (cached.rateLimitRpm ?? ctx.config.limits.default_rate_limit_rpm) === null) return cached;
   const key = cached === MISS ? ctx.keys.authenticate(token) : Promise.resolve(cached);
@@ -40,14 +41,14 @@ export function admitKey(ctx: AppContext, authorization: string | undefined, set
 }
 
 async function admit(ctx: AppContext, key: ApiKeyRecord | undefined, setHeader: (name: string, value: string) => void): Promise<ApiKeyRecord> {
-  if (!key) throw new ApiError('authentication_error', 'Invalid API key: it is unknown or has been revoked.');
+  if (!key) throw ApiError.refusal('authentication_error', 'Invalid API key: it is unknown or has been revoked.');
   const limit = key.rateLimitRpm ?? ctx.config.limits.default_rate_limit_rpm;
   if (limit !== null) {
     const d = await ctx.limiter.hit(key.id, limit);
     setHeader('x-ratelimit-limit', String(limit));
     setHeader('x-ratelimit-remaining', String(d.remaining));
     if (!d.allowed) {
-      throw new ApiError('rate_limit_error', `Rate limit of ${limit} requests per minute reached; retry in ${d.retryAfterSeconds} s.`, null, {
+      throw ApiError.refusal('rate_limit_error', `Rate limit of ${limit} requests per minute reached; retry in ${d.retryAfterSeconds} s.`, null, {
         'Retry-After': String(d.retryAfterSeconds),
       });
     }

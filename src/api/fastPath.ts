@@ -143,16 +143,18 @@ class Exchange {
       try {
         body = JSON.parse(text);
       } catch {
-        return this.fail(new ApiError('invalid_request_error', 'The request body is not valid JSON.', null));
+        return this.fail(ApiError.refusal('invalid_request_error', 'The request body is not valid JSON.', null));
       }
     }
-    // A refused body is answered at once, without a promise: refusals are most of what a busy gateway sees.
+    // A refused body is answered at once, without a promise or a throw: refusals are most of what a busy
+    // gateway sees.
     let checked;
     try {
       checked = checkSubmit(this.ctx, body, this.req.headers);
     } catch (e) {
       return this.fail(e);
     }
+    if (checked instanceof ApiError) return this.fail(checked);
     acceptSubmit(this.ctx, key, checked).then(
       (r) => {
         if (r.replayed) this.headers['Idempotency-Replayed'] = 'true';

@@ -47,26 +47,43 @@ function invalid(code: ErrorCode, message: string, param: string | null = null):
   return ApiError.refusal(code, message, param);
 }
 
+/** The validated request; throws the refusal (an ApiError) when the body breaks a rule. */
 export function validateRequest(body: unknown): ValidatedRequest {
+  const checked = checkRequest(body);
+  if (checked instanceof ApiError) throw checked;
+  return checked;
+}
+
+/**
+ * The validated request, or the refusal of the first rule it breaks — returned, not thrown. Refusals are a
+ * large share of what a busy gateway answers, and a throw costs more than the whole check: Node has V8
+ * build a message for every exception thrown outside a native try/catch, walking the stack, even when
+ * JavaScript catches it (docs/decisions/0012-performance.md). Every function below returns its refusal.
+ */
+export function checkRequest(body: unknown): ValidatedRequest | ApiError {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalid('invalid_request_error', 'The request body must be a JSON object.', null);
+    return invalid('invalid_request_error', 'The request body must be a JSON object.', null);
   }
   const input = body as Record<string, unknown>;
   const spec = resolveModel(input.model);
+  if (spec instanceof ApiError) return spec;
 
   const fields = fieldsOf(spec);
   const given: Record<string, unknown> = {};
   for (const [name, field] of fields) {
     const raw = input[name];
     if (raw === undefined || raw === null) continue; // null means "not given", as JSON clients send it
-    given[name] = parseField(spec, name, field, raw);
+    const value = parseField(spec, name, field, raw);
+    if (value instanceof ApiError) return value;
+    given[name] = value;
   }
 
-  applyExclusions(spec, given);
-  applyAliases(spec, given);
+  const broken = applyExclusions(spec, given) ?? applyAliases(spec, given);
+  if (broken) return broken;
   const mode = routeMode(spec, given);
-  checkModeRules(spec, mode, given);
-  checkCrossRules(spec, given);
+  if (mode instanceof ApiError) return mode;
+  const refused = checkModeRules(spec, mode, given) ?? checkCrossRules(spec, given);
+  if (refused) return refused;
 
   const params: Record<string, unknown> = {};
   for (const [name, field] of fields) {
@@ -89,16 +106,16 @@ function fieldsOf(spec: ModelSpec): [string, FieldSpec][] {
   return list;
 }
 
-function resolveModel(model: unknown): ModelSpec {
+function resolveModel(model: unknown): ModelSpec | ApiError {
   if (model !== undefined && model !== null && typeof model !== 'string') {
-    throw invalid('invalid_request_error', `model must be a string, one of ${modelIds().join(', ')}; got ${show(model)}.`, 'model');
+    return invalid('invalid_request_error', `model must be a string, one of ${modelIds().join(', ')}; got ${show(model)}.`, 'model');
   }
   if (typeof model !== 'string' || model.trim() === '') {
-    throw invalid('invalid_request_error', `model is required: one of ${modelIds().join(', ')}.`, 'model');
+    return invalid('invalid_request_error', `model is required: one of ${modelIds().join(', ')}.`, 'model');
   }
   const spec = findModel(model);
   if (!spec) {
-    throw invalid(
+    return invalid(
       'invalid_request_error',
       `model ${show(model)} is not served by this gateway: use one of ${modelIds().join(', ')}.`,
       'model',
@@ -120,19 +137,25 @@ function parseField(spec: ModelSpec, name: string, field: FieldSpec, raw: unknow
       return parseInteger(spec, name, field, raw);
     case 'boolean':
       if (typeof raw !== 'boolean') {
-        throw invalid('invalid_type', `${name} must be a boolean (true or false), got ${show(raw)}.`, name);
+        return invalid('invalid_type', `${name} must be a boolean (true or false), got ${show(raw)}.`, name);
       }
       if (field.only !== undefined && raw !== field.only) {
-        throw invalid('invalid_value', `${spec.id} only supports ${name}=${field.only}; ${name}=${raw} is not available.`, name);
+        return invalid('invalid_value', `${spec.id} only supports ${name}=${field.only}; ${name}=${raw} is not available.`, name);
       }
       return raw;
     case 'image':
       return parseImageRef(spec, name, raw);
     case 'images': {
       if (!Array.isArray(raw)) {
-        throw invalid('invalid_type', `${name} must be an array of image URLs or data URIs, got ${show(raw)}.`, name);
+        return invalid('invalid_type', `${name} must be an array of image URLs or data URIs, got ${show(raw)}.`, name);
       }
-      return raw.map((item, i) => parseImageRef(spec, `${name}[${i}]`, item, name));
+      const refs: string[] = [];
+      for (let i = 0; i < raw.length; i++) {
+        const ref = parseImageRef(spec, `${name}[${i}]`, raw[i], name);
+        if (ref instanceof ApiError) return ref;
+        refs.push(ref);
+      }
+      return refs;
     }
     case 'video_url':
     case 'audio_url':
@@ -147,22 +170,22 @@ function parseString(
   nonEmpty: boolean | undefined,
   noSpecialTokens: boolean | undefined,
   raw: unknown,
-): string {
-  if (typeof raw !== 'string') throw invalid('invalid_type', `${name} must be a string, got ${show(raw)}.`, name);
+): string | ApiError {
+  if (typeof raw !== 'string') return invalid('invalid_type', `${name} must be a string, got ${show(raw)}.`, name);
   // NUL cannot be stored by every store (PostgreSQL refuses it) and means nothing in a prompt.
-  if (raw.includes('\u0000')) throw invalid('invalid_value', `${name} contains a NUL character (\\u0000), which ${spec.id} does not accept.`, name);
-  if (nonEmpty && raw.trim() === '') throw invalid('invalid_request_error', `${name} must not be empty for ${spec.id}.`, name);
+  if (raw.includes('\u0000')) return invalid('invalid_value', `${name} contains a NUL character (\\u0000), which ${spec.id} does not accept.`, name);
+  if (nonEmpty && raw.trim() === '') return invalid('invalid_request_error', `${name} must not be empty for ${spec.id}.`, name);
   // A string's code points are never more than its UTF-16 units: count them only when it could be too long.
   if (maxLength !== undefined && raw.length > maxLength) {
     const length = codePointLength(raw);
     if (length > maxLength) {
-      throw invalid('string_too_long', `${name} is ${length} characters; ${spec.id} accepts at most ${maxLength}.`, name);
+      return invalid('string_too_long', `${name} is ${length} characters; ${spec.id} accepts at most ${maxLength}.`, name);
     }
   }
   if (noSpecialTokens) {
     const m = SPECIAL_TOKEN.exec(raw);
     if (m) {
-      throw invalid('prompt_contains_special_tokens', `${name} contains the special token ${m[0]}, which ${spec.id} does not accept.`, name);
+      return invalid('prompt_contains_special_tokens', `${name} contains the special token ${m[0]}, which ${spec.id} does not accept.`, name);
     }
   }
   return raw;
@@ -182,26 +205,26 @@ function enumLookup(field: EnumField): Map<string, string> {
 }
 
 // Messages are built only on refusal: most bodies pass, and building them was a share of every submit.
-function parseEnum(spec: ModelSpec, name: string, field: EnumField, raw: unknown): string {
+function parseEnum(spec: ModelSpec, name: string, field: EnumField, raw: unknown): string | ApiError {
   const code: ErrorCode = field.code ?? 'invalid_value';
   if (typeof raw !== 'string') {
-    throw invalid(code, `${name} must be a string, one of ${field.values.join(', ')} for ${spec.id}; got ${show(raw)}.`, name);
+    return invalid(code, `${name} must be a string, one of ${field.values.join(', ')} for ${spec.id}; got ${show(raw)}.`, name);
   }
   const match = enumLookup(field).get(asciiLower(raw));
-  if (match === undefined) throw invalid(code, `${name} ${show(raw)} is not one of ${field.values.join(', ')} for ${spec.id}.`, name);
+  if (match === undefined) return invalid(code, `${name} ${show(raw)} is not one of ${field.values.join(', ')} for ${spec.id}.`, name);
   return match;
 }
 
-function parseInteger(spec: ModelSpec, name: string, field: IntegerField, raw: unknown): number {
+function parseInteger(spec: ModelSpec, name: string, field: IntegerField, raw: unknown): number | ApiError {
   if (typeof raw !== 'number' || !Number.isInteger(raw)) {
     const why = typeof raw === 'string' ? ' (a JSON number without quotes)' : '';
-    throw invalid(field.code ?? 'invalid_type', `${name} must be an integer${why}, ${describeIntegerRange(field)} for ${spec.id}; got ${show(raw)}.`, name);
+    return invalid(field.code ?? 'invalid_type', `${name} must be an integer${why}, ${describeIntegerRange(field)} for ${spec.id}; got ${show(raw)}.`, name);
   }
   if (field.values && !field.values.includes(raw)) {
-    throw invalid(field.code ?? 'invalid_value', `${name} ${raw} is not one of ${field.values.join(', ')} for ${spec.id}.`, name);
+    return invalid(field.code ?? 'invalid_value', `${name} ${raw} is not one of ${field.values.join(', ')} for ${spec.id}.`, name);
   }
   if ((field.min !== undefined && raw < field.min) || (field.max !== undefined && raw > field.max)) {
-    throw invalid(field.code ?? 'value_out_of_range', `${name} ${raw} is out of range for ${spec.id}: ${describeIntegerRange(field)}.`, name);
+    return invalid(field.code ?? 'value_out_of_range', `${name} ${raw} is out of range for ${spec.id}: ${describeIntegerRange(field)}.`, name);
   }
   return raw;
 }
@@ -214,30 +237,30 @@ export function describeIntegerRange(field: IntegerField): string {
   return 'an integer';
 }
 
-function parseImageRef(spec: ModelSpec, name: string, raw: unknown, param = name): string {
+function parseImageRef(spec: ModelSpec, name: string, raw: unknown, param = name): string | ApiError {
   if (typeof raw !== 'string') {
-    throw invalid('invalid_type', `${name} must be a string: an http(s) image URL or a data:image/...;base64 URI.`, param);
+    return invalid('invalid_type', `${name} must be a string: an http(s) image URL or a data:image/...;base64 URI.`, param);
   }
   if (DATA_URI.test(raw)) {
     if (!DATA_IMAGE.test(raw)) {
-      throw invalid('invalid_url', `${name} is a data URI but not data:image/<type>;base64,<payload>.`, param);
+      return invalid('invalid_url', `${name} is a data URI but not data:image/<type>;base64,<payload>.`, param);
     }
     return raw;
   }
   return checkHttpUrl(spec, name, raw, param, 'an http(s) image URL or a data:image/...;base64 URI');
 }
 
-function parseMediaUrl(spec: ModelSpec, name: string, kind: 'video' | 'audio', raw: unknown): string {
-  if (typeof raw !== 'string') throw invalid('invalid_type', `${name} must be an http(s) ${kind} URL string.`, name);
+function parseMediaUrl(spec: ModelSpec, name: string, kind: 'video' | 'audio', raw: unknown): string | ApiError {
+  if (typeof raw !== 'string') return invalid('invalid_type', `${name} must be an http(s) ${kind} URL string.`, name);
   if (DATA_URI.test(raw)) {
-    throw invalid('invalid_url', `${name} must be an http(s) link to the ${kind}; base64 is not supported by ${spec.id}.`, name);
+    return invalid('invalid_url', `${name} must be an http(s) link to the ${kind}; base64 is not supported by ${spec.id}.`, name);
   }
   return checkHttpUrl(spec, name, raw, name, `an http(s) ${kind} URL`);
 }
 
-function checkHttpUrl(_spec: ModelSpec, name: string, raw: string, param: string, what: string): string {
+function checkHttpUrl(_spec: ModelSpec, name: string, raw: string, param: string, what: string): string | ApiError {
   if (raw.length > MAX_URL_LENGTH) {
-    throw invalid('invalid_url', `${name} is ${raw.length} characters long; URLs may have at most ${MAX_URL_LENGTH}.`, param);
+    return invalid('invalid_url', `${name} is ${raw.length} characters long; URLs may have at most ${MAX_URL_LENGTH}.`, param);
   }
   let url: URL | undefined;
   if (HTTP_URL.test(raw)) {
@@ -248,7 +271,7 @@ function checkHttpUrl(_spec: ModelSpec, name: string, raw: string, param: string
     }
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw invalid('invalid_url', `${name} must be ${what}; got ${show(raw)}.`, param);
+    return invalid('invalid_url', `${name} must be ${what}; got ${show(raw)}.`, param);
   }
   return raw;
 }
@@ -280,7 +303,7 @@ function holds(given: Record<string, unknown>, c: Condition): boolean {
   return typeof given[c.equals[0]] === 'string' && given[c.equals[0]] === c.equals[1];
 }
 
-function applyExclusions(spec: ModelSpec, given: Record<string, unknown>): void {
+function applyExclusions(spec: ModelSpec, given: Record<string, unknown>): ApiError | undefined {
   for (const rule of spec.rules ?? []) {
     if (rule.kind === 'exclusive') {
       // Loops rather than filter/some/destructuring: this runs for every body, and refuses many.
@@ -288,11 +311,11 @@ function applyExclusions(spec: ModelSpec, given: Record<string, unknown>): void 
       for (let i = 0; i < fields.length; i++) {
         if (!isPresent(given, fields[i])) continue;
         for (let j = i + 1; j < fields.length; j++) {
-          if (isPresent(given, fields[j]) && !allowedPair(rule.allow, fields[i], fields[j])) throw exclusiveRefusal(spec, rule, fields[i], fields[j]);
+          if (isPresent(given, fields[j]) && !allowedPair(rule.allow, fields[i], fields[j])) return exclusiveRefusal(spec, rule, fields[i], fields[j]);
         }
       }
     } else if (rule.kind === 'requires' && isPresent(given, rule.field) && !isPresent(given, rule.requires)) {
-      throw invalid(rule.code, `${rule.field} can only be used together with ${rule.requires} for ${spec.id}.`, rule.field);
+      return invalid(rule.code, `${rule.field} can only be used together with ${rule.requires} for ${spec.id}.`, rule.field);
     }
   }
 }
@@ -313,11 +336,11 @@ function exclusiveRefusal(spec: ModelSpec, rule: Extract<Rule, { kind: 'exclusiv
   );
 }
 
-function applyAliases(spec: ModelSpec, given: Record<string, unknown>): void {
+function applyAliases(spec: ModelSpec, given: Record<string, unknown>): ApiError | undefined {
   for (const rule of spec.rules ?? []) {
     if (rule.kind !== 'alias' || given[rule.alias] === undefined) continue;
     if (given[rule.field] !== undefined && given[rule.field] !== given[rule.alias]) {
-      throw invalid(
+      return invalid(
         rule.code,
         `${rule.alias} ${show(given[rule.alias])} and ${rule.field} ${show(given[rule.field])} disagree; ${rule.alias} means the same as ${rule.field} for ${spec.id}, so pass one or keep them equal.`,
         rule.alias,
@@ -327,18 +350,18 @@ function applyAliases(spec: ModelSpec, given: Record<string, unknown>): void {
   }
 }
 
-function routeMode(spec: ModelSpec, given: Record<string, unknown>): ModeSpec {
+function routeMode(spec: ModelSpec, given: Record<string, unknown>): ModeSpec | ApiError {
   for (const mode of spec.modes) if (holdsAll(given, mode.when)) return mode;
   // No mode matches: the only way for the seed models is an image count no mode takes (Omni 2 images).
   const countField = spec.modes.flatMap((m) => m.when).find((c): c is Extract<Condition, { count: string }> => 'count' in c)?.count;
   if (countField !== undefined) {
-    throw invalid(
+    return invalid(
       'unsupported_image_count',
       `${spec.id} does not accept ${countOf(given, countField)} ${countField}: ${describeModeCounts(spec, countField)}.`,
       countField,
     );
   }
-  throw invalid('invalid_request_error', `The request matches none of the modes of ${spec.id}.`, null);
+  return invalid('invalid_request_error', `The request matches none of the modes of ${spec.id}.`, null);
 }
 
 /** "0 (text-to-video), 1 (image-to-video) or 3–9 (reference-images-to-video)" */
@@ -361,12 +384,12 @@ function appliesIn(field: FieldSpec, mode: Mode): boolean {
   return !field.modes || field.modes.includes(mode);
 }
 
-function checkModeRules(spec: ModelSpec, mode: ModeSpec, given: Record<string, unknown>): void {
+function checkModeRules(spec: ModelSpec, mode: ModeSpec, given: Record<string, unknown>): ApiError | undefined {
   for (const [name, field] of fieldsOf(spec)) {
     const present = isPresent(given, name) || (given[name] !== undefined && field.type !== 'images');
     if (present && !appliesIn(field, mode.mode) && field.outsideModes === 'error') {
       const where = field.modes!.map((m) => MODE_NAMES[m]).join(' / ');
-      throw invalid(
+      return invalid(
         field.outsideModesCode ?? 'unsupported_field_for_mode',
         `${name} is only accepted in ${where} mode by ${spec.id}; this request is ${MODE_NAMES[mode.mode]}, so leave ${name} out.`,
         name,
@@ -375,15 +398,15 @@ function checkModeRules(spec: ModelSpec, mode: ModeSpec, given: Record<string, u
     const required = field.required === true || (Array.isArray(field.required) && field.required.includes(mode.mode));
     if (required && !isPresent(given, name)) {
       if (field.type === 'images') {
-        throw invalid('unsupported_image_count', `${name} is required by ${spec.id}: ${describeCount(spec, mode, name)}.`, name);
+        return invalid('unsupported_image_count', `${name} is required by ${spec.id}: ${describeCount(spec, mode, name)}.`, name);
       }
-      throw invalid('invalid_request_error', `${name} is required by ${spec.id} in ${MODE_NAMES[mode.mode]} mode.`, name);
+      return invalid('invalid_request_error', `${name} is required by ${spec.id} in ${MODE_NAMES[mode.mode]} mode.`, name);
     }
     if (field.type === 'images' && given[name] !== undefined) {
       const limits = mode.counts?.[name] ?? { min: field.minItems ?? 0, max: field.maxItems ?? Infinity };
       const n = countOf(given, name);
       if (n < limits.min || n > limits.max) {
-        throw invalid('unsupported_image_count', `${spec.id} takes ${describeCount(spec, mode, name)}; got ${n}.`, name);
+        return invalid('unsupported_image_count', `${spec.id} takes ${describeCount(spec, mode, name)}; got ${n}.`, name);
       }
     }
   }
@@ -396,7 +419,7 @@ function describeCount(spec: ModelSpec, mode: ModeSpec, name: string): string {
   return `${range} ${name} in ${MODE_NAMES[mode.mode]} mode`;
 }
 
-function checkCrossRules(spec: ModelSpec, given: Record<string, unknown>): void {
+function checkCrossRules(spec: ModelSpec, given: Record<string, unknown>): ApiError | undefined {
   for (const rule of spec.rules ?? []) {
     if (rule.kind !== 'valuesWhen') continue;
     const [whenField, whenValue] = rule.when;
@@ -404,7 +427,7 @@ function checkCrossRules(spec: ModelSpec, given: Record<string, unknown>): void 
     const actual = given[whenField] ?? field?.default;
     const value = given[rule.field];
     if (actual === whenValue && typeof value === 'string' && !rule.values.includes(value)) {
-      throw invalid(
+      return invalid(
         rule.code,
         `${rule.field} ${show(value)} is not available at ${whenField} ${whenValue} for ${spec.id}: use one of ${rule.values.join(', ')}.`,
         rule.field,

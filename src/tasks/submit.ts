@@ -66,7 +66,7 @@ export class SubmitService {
   }
 
   /**
-   * Accepts a body `validateRequest` has passed (`checkSubmit` in routes/videos.ts): validation runs before
+   * Accepts a body that passed its model's rules (`checkSubmit` in routes/videos.ts): validation runs before
    * anything is awaited, so a refused body is answered without a promise (docs/decisions/0012-performance.md).
    */
   async accept(key: ApiKeyRecord, request: ValidatedRequest, body: unknown, idempotencyKey: string | undefined): Promise<CreateTaskResult> {

@@ -240,3 +240,29 @@ describe('NUL characters', () => {
     }
   });
 });
+
+describe('checkRequest: the refusal returned, not thrown', () => {
+  it('returns for every case exactly what validateRequest throws or returns', async () => {
+    const { checkRequest, validateRequest } = await import('../../src/models/validate.ts');
+    for (const c of USE_CASES) expect(checkRequest(c.body), c.title).toEqual(validateRequest(c.body));
+    expect(REJECTED.length).toBeGreaterThan(20);
+    for (const c of REJECTED) {
+      const returned = checkRequest(c.body);
+      expect(returned, c.title).toBeInstanceOf(ApiError);
+      const thrown = errorOf(c.body);
+      expect((returned as ApiError).toBody(), c.title).toEqual(thrown.toBody());
+      expectContractError(returned as ApiError, c);
+    }
+  });
+
+  it('builds refusals that are ApiErrors and Errors, with the catalogue status, without a stack', () => {
+    const e = ApiError.refusal('rate_limit_error', 'slow down', null, { 'Retry-After': '3' });
+    expect(e).toBeInstanceOf(ApiError);
+    expect(e).toBeInstanceOf(Error);
+    expect({ status: e.status, type: e.type, headers: e.headers, stack: e.stack }).toEqual({ status: 429, type: 'rate_limit_error', headers: { 'Retry-After': '3' }, stack: undefined });
+    expect(e.toBody()).toEqual({ error: { code: 'rate_limit_error', type: 'rate_limit_error', message: 'slow down', param: null } });
+    // Like an Error's own message: not enumerable, so the error spreads and logs like one built by `new`.
+    expect(Object.keys(e)).not.toContain('message');
+    expect(Object.keys(e).sort()).toEqual(Object.keys(new ApiError('rate_limit_error', 'x')).sort());
+  });
+});

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../errors.ts';
 import type { ApiKeyRecord } from '../../store/types.ts';
 import type { AppContext } from '../context.ts';
-import { validateRequest, type ValidatedRequest } from '../../models/validate.ts';
+import { checkRequest, type ValidatedRequest } from '../../models/validate.ts';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /** APIMart's newer response shape, chosen by the X-APIMart-Response-Version header. */
@@ -22,16 +22,19 @@ export interface CheckedSubmit {
 
 /**
  * The checks of a submit that need no wait, in the order both routes apply them: the gateway is
- * accepting, the Idempotency-Key is well formed, the body passes its model's rules. Throws the ApiError.
+ * accepting, the Idempotency-Key is well formed, the body passes its model's rules. Returns the refusal
+ * (an ApiError) rather than throwing it: a throw costs more than these checks (see checkRequest).
  */
-export function checkSubmit(ctx: AppContext, body: unknown, headers: Headers): CheckedSubmit {
-  if (!ctx.accepting()) throw new ApiError('shutting_down', 'The gateway is shutting down; retry on another instance.', null, { 'Retry-After': '5' });
+export function checkSubmit(ctx: AppContext, body: unknown, headers: Headers): CheckedSubmit | ApiError {
+  if (!ctx.accepting()) return new ApiError('shutting_down', 'The gateway is shutting down; retry on another instance.', null, { 'Retry-After': '5' });
   const raw = headers['idempotency-key'];
   const idempotencyKey = typeof raw === 'string' && raw !== '' ? raw : undefined;
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    throw new ApiError('invalid_value', 'Idempotency-Key must be 1–255 printable ASCII characters.', 'Idempotency-Key');
+    return ApiError.refusal('invalid_value', 'Idempotency-Key must be 1–255 printable ASCII characters.', 'Idempotency-Key');
   }
-  return { request: validateRequest(body), body, idempotencyKey, objectShape: headers['x-apimart-response-version'] === OBJECT_RESPONSE_VERSION };
+  const request = checkRequest(body);
+  if (request instanceof ApiError) return request;
+  return { request, body, idempotencyKey, objectShape: headers['x-apimart-response-version'] === OBJECT_RESPONSE_VERSION };
 }
 
 /** The rest of the submit: the answer's body and whether it replays an earlier one, or an ApiError thrown. */
@@ -46,7 +49,9 @@ export async function acceptSubmit(ctx: AppContext, apiKey: ApiKeyRecord, c: Che
 
 /** The submit itself, for the Fastify route: checkSubmit then acceptSubmit. */
 export async function submitVideo(ctx: AppContext, apiKey: ApiKeyRecord, body: unknown, headers: Headers): Promise<{ payload: unknown; replayed: boolean }> {
-  return acceptSubmit(ctx, apiKey, checkSubmit(ctx, body, headers));
+  const checked = checkSubmit(ctx, body, headers);
+  if (checked instanceof ApiError) throw checked;
+  return acceptSubmit(ctx, apiKey, checked);
 }
 
 export function videoRoutes(ctx: AppContext) {
