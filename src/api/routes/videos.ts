@@ -23,7 +23,7 @@ export interface CheckedSubmit {
 /**
  * The checks of a submit that need no wait, in the order both routes apply them: the gateway is
  * accepting, the Idempotency-Key is well formed, the body passes its model's rules. Returns the refusal
- * (an ApiError) rather than throwing it: a throw costs more than these checks (see checkRequest).
+ * (an ApiError) rather than throwing it: a throw cost more than these checks (see checkRequest).
  */
 export function checkSubmit(ctx: AppContext, body: unknown, headers: Headers): CheckedSubmit | ApiError {
   if (!ctx.accepting()) return new ApiError('shutting_down', 'The gateway is shutting down; retry on another instance.', null, { 'Retry-After': '5' });
