@@ -55,6 +55,9 @@ describe('group commit', () => {
     expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
     syncs[0].resolve();
     await a;
+    // a is answered before b is committed: a's client can send its next request while b commits.
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
+    await tick();
     await tick();
     expect(settled).toEqual(['a']);
     expect(syncs).toHaveLength(2);

@@ -157,8 +157,15 @@ export class GroupCommit {
       },
     ).finally(() => {
       this.syncing = false;
-      if (this.queue.length > 0 && !this.scheduled) this.flush(); // commits the writes that waited, starts the next sync
-      if (!this.syncing && this.unsynced.length > 0) this.sync();
+      // The writes that waited are committed (and their sync started) in the next turn of the event loop,
+      // not here: the answers of the writes just synced go out first — they are written in this turn's
+      // check phase (fastPath.ts), once the promise chains settled above have run — and their clients send
+      // their next requests while this batch commits, instead of after it. Requests read in between join it.
+      if (this.queue.length > 0 && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => setImmediate(() => this.flush()));
+      }
+      if (this.unsynced.length > 0) this.sync();
       if (!this.syncing) for (const wake of this.idle.splice(0)) wake();
     });
   }
