@@ -32,18 +32,31 @@ export function createLogger(level = process.env.REELAY_LOG_LEVEL ?? (process.en
  * with the square of the lines waiting.
  */
 function bufferedStdout(): DestinationStream {
-  const boom = pino.destination({ dest: 1, sync: true, contentMode: 'buffer', minLength: 4096, periodicFlush: 100 });
+  const boom = pino.destination({ dest: 1, sync: true, contentMode: 'buffer', minLength: 4096 });
   // pino flushes its own destinations at exit only when they are asynchronous; this one holds lines too.
   if (buffered.size === 0) process.once('exit', flushAll);
   buffered.add(boom);
+  // Written out every 100 ms when something was logged since (sonic-boom's own periodicFlush also writes
+  // when nothing waits: an empty write(2) ten times a second on an idle gateway).
+  let logged = false;
+  setInterval(() => {
+    if (!logged) return;
+    logged = false;
+    boom.flush();
+  }, FLUSH_EVERY_MS).unref();
   return {
-    write: (line: string) => boom.write(Buffer.from(line) as unknown as string),
+    write: (line: string) => {
+      logged = true;
+      return boom.write(Buffer.from(line) as unknown as string);
+    },
     // What pino calls on logger.flush() and at exit goes to sonic-boom itself.
     flush: (cb?: (err?: Error) => void) => boom.flush(cb),
     flushSync: () => boom.flushSync(),
     end: () => boom.end(),
   } as DestinationStream;
 }
+
+const FLUSH_EVERY_MS = 100;
 
 /** Every buffered destination, written out when the process exits (however it exits, short of SIGKILL). */
 const buffered = new Set<ReturnType<typeof pino.destination>>();
