@@ -445,7 +445,10 @@ export function runStorageContract(name: string, factory: StorageFactory): void 
       }
       expect(readBytes).toBe(chunkSize * chunkCount);
       expect(read.digest('hex')).toBe(written.digest('hex'));
-      expect(peakGrowth).toBeLessThan(16 * 1024 * 1024);
+      // Well under the 64 MiB that went through. S3 holds one 5 MiB part, and for a moment the first part's
+      // chunks as they move into the part buffer, besides the SDK's request buffers: its peaks measured 8–17
+      // MiB over runs (the files store: 2–5 MiB), so a bound of 16 MiB failed now and then with nothing held.
+      expect(peakGrowth).toBeLessThan(24 * 1024 * 1024);
       await storage.delete(key);
     });
 
