@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createLogger, logRequest } from '../../src/runtime/logger.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -83,5 +84,47 @@ describe('logger', () => {
     const rec = JSON.parse(lines[0]);
     expect(rec).toMatchObject({ level: 'error', msg: 'failed', err: { type: 'Error', message: 'boom' } });
     expect(rec.err.stack).toContain('Error: boom');
+  });
+});
+
+describe('access lines', () => {
+  /** A logger from createLogger writing into an array. */
+  function capture(level = 'info') {
+    const lines: string[] = [];
+    const logger = createLogger(level, { write: (line: string) => void lines.push(line) });
+    return { logger, lines };
+  }
+  const sameTime = (line: string) => line.replace(/"time":"[^"]*"/, '"time":"T"');
+
+  it('are the very line pino writes for the same record', () => {
+    const { logger, lines } = capture();
+    const cases: [string, string, string, number, number][] = [
+      ['req_01KAB0000000000000000000000', 'GET', '/v1/tasks/task_01KAB0000000000000000000000', 200, 3],
+      ['client "id" \\ with\ttabs\u0001', 'POST', '/v1/videos/generations', 400, 0],
+      ['é日本✓🎬', 'DELETE', '/v1/%E6%97%A5?', 404, 12345],
+      ['x'.repeat(300), 'PATCH', '/' + 'a/'.repeat(200) + '"quoted"\n', 500, 1],
+    ];
+    for (const [reqId, method, url, status, ms] of cases) {
+      logRequest(logger, reqId, method, url, status, ms);
+      logger.info({ reqId, method, url, status, ms }, 'request');
+      const [direct, viaPino] = lines.splice(0, 2);
+      expect(sameTime(direct)).toBe(sameTime(viaPino));
+      expect(JSON.parse(direct)).toMatchObject({ level: 'info', service: 'reelay', pid: process.pid, reqId, method, url, status, ms, msg: 'request' });
+      expect(Date.parse(JSON.parse(direct).time)).toBeGreaterThan(Date.now() - 60_000);
+    }
+  });
+
+  it('follow the logger’s level, and go through pino for a logger of another form', () => {
+    const quiet = capture('warn');
+    logRequest(quiet.logger, 'r', 'GET', '/', 200, 1);
+    expect(quiet.lines).toEqual([]);
+    quiet.logger.level = 'info';
+    logRequest(quiet.logger, 'r', 'GET', '/', 200, 1);
+    expect(quiet.lines).toHaveLength(1);
+
+    const records: unknown[] = [];
+    const other = { info: (obj: unknown, msg: string) => void records.push([obj, msg]) } as unknown as Parameters<typeof logRequest>[0];
+    logRequest(other, 'r', 'GET', '/x', 201, 2);
+    expect(records).toEqual([[{ reqId: 'r', method: 'GET', url: '/x', status: 201, ms: 2 }, 'request']]);
   });
 });
