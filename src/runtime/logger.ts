@@ -51,8 +51,9 @@ export function logRequest(logger: Logger, reqId: string, method: string, url: s
 /**
  * Buffered stdout: lines collect until 4 KiB are waiting (about 24 access lines) or 100 ms have passed, then
  * go out in one write(2) from this thread. Under load that is one system call for a few dozen requests;
- * a quiet gateway's lines appear within 100 ms. pino flushes what is left when the process exits (also on a
- * fatal error); a SIGKILL loses the lines still buffered, at most 4 KiB or 100 ms of them.
+ * a quiet gateway's lines appear within 100 ms. What is left is written out when the process exits (also on
+ * a fatal error: flushAll below, as pino does not for a synchronous destination); a SIGKILL loses the lines
+ * still buffered, at most 4 KiB or 100 ms of them.
  *
  * Measured under load (docs/decisions/0012-performance.md): an access line cost 8 µs of CPU per request
  * with sonic-boom's asynchronous mode (a write in the thread pool for every ~27 lines, each waking a pool
@@ -61,6 +62,8 @@ export function logRequest(logger: Logger, reqId: string, method: string, url: s
  * appends each line to one string and measures that string's UTF-8 length on every write, a cost that grows
  * with the square of the lines waiting.
  */
+const FLUSH_EVERY_MS = 100;
+
 function bufferedStdout(): DestinationStream {
   const boom = pino.destination({ dest: 1, sync: true, contentMode: 'buffer', minLength: 4096 });
   // pino flushes its own destinations at exit only when they are asynchronous; this one holds lines too.
@@ -85,8 +88,6 @@ function bufferedStdout(): DestinationStream {
     end: () => boom.end(),
   } as DestinationStream;
 }
-
-const FLUSH_EVERY_MS = 100;
 
 /** Every buffered destination, written out when the process exits (however it exits, short of SIGKILL). */
 const buffered = new Set<ReturnType<typeof pino.destination>>();
