@@ -35,7 +35,7 @@ export function pollTask(ctx: AppContext, apiKey: ApiKeyRecord, id: string): Pro
 }
 
 function notFound(id: string): ApiError {
-  return new ApiError('not_found', `No task ${id.slice(0, 64)}.`, 'task_id');
+  return ApiError.refusal('not_found', `No task ${id.slice(0, 64)}.`, 'task_id');
 }
 
 export function taskRoutes(ctx: AppContext) {
