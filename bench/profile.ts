@@ -42,6 +42,10 @@ export async function profile(name: string, opts: { seconds: number; tasks: numb
     await gw.stop();
     await stopLoadGenerator();
     console.log(`${name}: ${Math.round(r.rps)} req/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms, statuses ${JSON.stringify(r.statuses)}`);
+    if (!fs.existsSync(outDir)) {
+      console.log('no V8 profile: BENCH_GATEWAY_NODE_ARGS replaced the profiler');
+      return 0;
+    }
     const main = fs.readdirSync(outDir).map((f) => path.join(outDir, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
     console.log(`profile ${path.relative(process.cwd(), main)}`);
     console.log(summarise(main, 40));

@@ -148,6 +148,19 @@ describe('UrlSigner', () => {
     );
   });
 
+  it('knows its own URLs (keyOf) and no others: other hosts, paths outside its base, bad signatures, expired', () => {
+    const prefixed = new UrlSigner(secret, 'https://cdn.example.com/reelay/');
+    const url = prefixed.sign('inputs/a b.png', 100);
+    expect(prefixed.keyOf(url, 99)).toBe('inputs/a b.png');
+    expect(prefixed.keyOf(url.replace('HTTPS://', 'https://').replace('https://cdn.example.com', 'HTTPS://CDN.example.com:443'), 99)).toBe('inputs/a b.png');
+    expect(prefixed.keyOf(url, 100)).toBeUndefined();
+    expect(prefixed.keyOf(url.replace('cdn.example.com', 'cdn.example.org'), 99)).toBeUndefined();
+    expect(prefixed.keyOf(url.replace('/reelay/files/', '/files/'), 99)).toBeUndefined();
+    expect(prefixed.keyOf(url.replace('sig=', 'sig=x'), 99)).toBeUndefined();
+    expect(prefixed.keyOf('not a url', 99)).toBeUndefined();
+    expect(signer.keyOf(url, 99)).toBeUndefined();
+  });
+
   it('refuses keys a URL path cannot carry, bad expiries, weak secrets and odd base URLs', () => {
     for (const key of ['', 'a//b', '../etc/passwd', 'a/./b', '/abs', 'trailing/']) expect(() => signer.sign(key, expires)).toThrow(TypeError);
     for (const e of [1.5, -1, NaN, 2 ** 60]) expect(() => signer.sign('a.mp4', e)).toThrow(TypeError);

@@ -51,7 +51,9 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
   }
   const profileDir = process.env.BENCH_PROFILE_DIR;
   // One directory per process: tsx's loader thread writes a profile of its own next to the main thread's.
-  const nodeArgs = profileDir && o.profileAs ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir, o.profileAs)] : [];
+  // BENCH_GATEWAY_NODE_ARGS replaces V8's profiler, for profiling with perf(1): '--perf-basic-prof', say.
+  const otherArgs = process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean);
+  const nodeArgs = otherArgs ?? (profileDir && o.profileAs ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir, o.profileAs)] : []);
   const child = await spawnChild<{ url: string; pid: number }>('reelay', 'gatewayMain.ts', { env, nodeArgs, stdoutFile: process.env.BENCH_GATEWAY_LOG });
   const ready = await child.ready;
   return { url: ready.url, pid: child.pid, child, stop: () => child.stop() };

@@ -12,7 +12,7 @@ import { validateRequest } from '../../src/models/validate.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
 import { newTaskId } from '../../src/tasks/submit.ts';
 import type { TaskOutcome, TaskRecord } from '../../src/tasks/task.ts';
-import { newTaskRecord, taskColumns, TASK_COLUMN_NAMES } from '../../src/store/rows.ts';
+import { newTaskRecord, taskValues, TASK_COLUMN_NAMES } from '../../src/store/rows.ts';
 import { finishMoves, holdMove, type LedgerMove } from '../../src/billing/settlement.ts';
 import { VALID_BODIES } from './bodies.ts';
 
@@ -159,7 +159,7 @@ export function prefillRows(keyId: string, start: number, n: number, mix: Prefil
 export function prefillTasks(store: SqliteStore, keyId: string, count: number, mix: PrefillMix = DEFAULT_MIX): string[] {
   const db = store.db;
   const cols = TASK_COLUMN_NAMES.join(', ');
-  const insertTask = db.prepare(`INSERT INTO tasks (${cols}) VALUES (${TASK_COLUMN_NAMES.map((c) => `@${c}`).join(', ')})`);
+  const insertTask = db.prepare(`INSERT INTO tasks (${cols}) VALUES (${TASK_COLUMN_NAMES.map(() => '?').join(', ')})`);
   const insertLedger = db.prepare(
     'INSERT INTO ledger (key_id, task_id, kind, balance_delta, held_delta, spent_delta, balance_after, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -173,7 +173,7 @@ export function prefillTasks(store: SqliteStore, keyId: string, count: number, m
     for (const l of rows.ledger) insertLedger.run(keyId, l.task_id, l.kind, l.balance_delta, l.held_delta, l.spent_delta, l.balance_after, l.note, l.created_at);
     for (const task of rows.tasks) {
       ids.push(task.id);
-      insertTask.run(taskColumns(task));
+      insertTask.run(taskValues(task));
     }
     writeKey.run(k.b, k.h, k.s, keyId);
   });
@@ -235,7 +235,7 @@ export function prefillInFlight(
   o: { channel: string; provider: string; pollIntervalMs: number; bodies: Record<string, unknown>[] },
 ): string[] {
   const db = store.db;
-  const insertTask = db.prepare(`INSERT INTO tasks (${TASK_COLUMN_NAMES.join(', ')}) VALUES (${TASK_COLUMN_NAMES.map((c) => `@${c}`).join(', ')})`);
+  const insertTask = db.prepare(`INSERT INTO tasks (${TASK_COLUMN_NAMES.join(', ')}) VALUES (${TASK_COLUMN_NAMES.map(() => '?').join(', ')})`);
   const insertLedger = db.prepare(
     'INSERT INTO ledger (key_id, task_id, kind, balance_delta, held_delta, spent_delta, balance_after, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -260,7 +260,7 @@ export function prefillInFlight(
       const m = holdMove(task.priceMicros);
       const after = (hold.get(task.priceMicros, task.priceMicros, keyId) as { b: number }).b;
       insertLedger.run(keyId, id, m.kind, m.balanceDelta, m.heldDelta, m.spentDelta, after, m.note, startedAt);
-      insertTask.run(taskColumns(task));
+      insertTask.run(taskValues(task));
     });
   });
   for (let i = 0; i < jobs.length; i += 1000) chunk.immediate(jobs.slice(i, i + 1000), i);

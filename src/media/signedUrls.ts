@@ -19,6 +19,9 @@ export class UrlSigner {
   /** A KeyObject: createHmac then skips copying and checking a raw key on every signature. */
   readonly #secret: KeyObject;
   readonly #base: string;
+  /** The base's origin and the path prefix of its files, for keyOf (parsed once, not per URL checked). */
+  readonly #origin: string;
+  readonly #filesPath: string;
 
   constructor(secret: Buffer, publicBaseUrl: string) {
     if (secret.length < MIN_SECRET_BYTES) throw new Error(`the URL signing secret must be at least ${MIN_SECRET_BYTES} bytes`);
@@ -28,6 +31,8 @@ export class UrlSigner {
     }
     this.#secret = createSecretKey(Buffer.from(secret));
     this.#base = url.origin + url.pathname.replace(/\/+$/, '');
+    this.#origin = url.origin;
+    this.#filesPath = `${url.pathname.replace(/\/+$/, '')}/files/`;
   }
 
   /** An absolute URL that serves `key` until `expiresAt` (unix seconds, exclusive). */
@@ -59,9 +64,8 @@ export class UrlSigner {
     } catch {
       return undefined;
     }
-    const base = new URL(this.#base);
-    const prefix = `${base.pathname.replace(/\/+$/, '')}/files/`;
-    if (u.origin !== base.origin || !u.pathname.startsWith(prefix)) return undefined;
+    const prefix = this.#filesPath;
+    if (u.origin !== this.#origin || !u.pathname.startsWith(prefix)) return undefined;
     let key: string;
     try {
       key = u.pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/');

@@ -14,7 +14,7 @@ import { formatMoney } from '../../billing/money.ts';
 import { TERMINAL_STATUSES, type NewTask, type TaskOutcome, type TaskRecord } from '../../tasks/task.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { GroupCommit } from './groupCommit.ts';
-import { newTaskRecord, taskColumns, TASK_COLUMN_NAMES, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView, TASK_VIEW_COLUMNS } from '../rows.ts';
+import { newTaskRecord, taskValues, TASK_COLUMN_NAMES, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView, TASK_VIEW_COLUMNS } from '../rows.ts';
 import type {
   ApiKeyRecord,
   CreateTaskOptions,
@@ -103,7 +103,7 @@ export class SqliteStore implements Store {
   private prepare() {
     const db = this.db;
     const cols = TASK_COLUMN_NAMES.join(', ');
-    const params = TASK_COLUMN_NAMES.map((c) => `@${c}`).join(', ');
+    const params = TASK_COLUMN_NAMES.map(() => '?').join(', ');
     return {
       insertKey: db.prepare(
         `INSERT INTO api_keys (id, name, prefix, hash, rate_limit_rpm, max_concurrent_tasks, models, webhook_secret, created_at)
@@ -301,7 +301,7 @@ export class SqliteStore implements Store {
       }
       const task = newTaskRecord(input);
       this.move(task.keyId, task.id, holdMove(task.priceMicros), task.createdAt);
-      this.s.insertTask.run(taskColumns(task));
+      this.s.insertTask.run(taskValues(task));
       if (idem) this.s.idemInsert.run(input.keyId, idem.key, idem.requestHash, task.id, input.createdAt);
       return { task, replayed: false };
     });
@@ -349,8 +349,12 @@ export class SqliteStore implements Store {
       this.patchStatements.set(sql, stmt);
     }
     const prepared = stmt;
+    // Added to patchSql's own object, not spread into a new one (a spread plus new properties is slow in V8).
+    values.id = id;
+    values.owner = owner;
+    values.now = now;
     return this.commit.run(() => {
-      const r = prepared.get({ ...values, id, owner, now }) as Row | undefined;
+      const r = prepared.get(values) as Row | undefined;
       return r ? toTask(r) : undefined;
     });
   }
