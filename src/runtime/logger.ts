@@ -36,6 +36,18 @@ const ACCESS_LINE_HEAD = `","service":${JSON.stringify(BASE.service)},"pid":${BA
  * docs/decisions/0012-performance.md). test/runtime/logger.test.ts holds the two lines equal. Any other
  * logger gets the pino call.
  */
+/** The time as pino's isoTime writes it, formatted once per millisecond (toISOString costs ~0.9 µs). */
+let isoMs = -1;
+let isoText = '';
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
 export function logRequest(logger: Logger, reqId: string, method: string, url: string, status: number, ms: number): void {
   if (!ownFormat.has(logger)) {
     logger.info({ reqId, method, url, status, ms }, 'request');
@@ -44,7 +56,7 @@ export function logRequest(logger: Logger, reqId: string, method: string, url: s
   if (!logger.isLevelEnabled('info')) return;
   const stream = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
   stream.write(
-    `{"level":"info","time":"${new Date().toISOString()}${ACCESS_LINE_HEAD}${JSON.stringify(reqId)},"method":${JSON.stringify(method)},"url":${JSON.stringify(url)},"status":${status},"ms":${ms},"msg":"request"}\n`,
+    `{"level":"info","time":"${isoNow()}${ACCESS_LINE_HEAD}${JSON.stringify(reqId)},"method":${JSON.stringify(method)},"url":${JSON.stringify(url)},"status":${status},"ms":${ms},"msg":"request"}\n`,
   );
 }
 

@@ -6,7 +6,7 @@ const NEW_TASK: NewTask = {
   id: 'task_01JZ0000000000000000000000',
   keyId: 'key_1',
   model: 'viduq3',
-  mode: 'text',
+  mode: 'T2V',
   params: { prompt: 'a heron at dawn', duration: 5 },
   inputs: [{ field: 'image_url', index: null, key: 'inputs/2026-11-21/t/image_url.png', contentType: 'image/png', bytes: 10 }],
   plan: { seconds: 5, count: 1, width: 1280, height: 720 } as unknown as TaskRecord['plan'],
