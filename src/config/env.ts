@@ -20,6 +20,7 @@ const SETTINGS: Record<string, Kind> = {
   database_url: 'string',
   database_pool_size: 'int',
   sqlite_synchronous: 'string',
+  sqlite_cache_mib: 'int',
   redis_url: 'string',
   redis_prefix: 'string',
   signing_secret: 'string',

@@ -38,6 +38,8 @@ type Row = Record<string, unknown>;
 export interface SqliteStoreOptions {
   /** PRAGMA synchronous: FULL survives power loss, NORMAL survives a process crash (WAL). */
   synchronous?: 'FULL' | 'NORMAL';
+  /** Most memory the page cache may hold, MiB (default 256). */
+  cacheMiB?: number;
 }
 
 export class SqliteStore implements Store {
@@ -59,9 +61,10 @@ export class SqliteStore implements Store {
     this.db.pragma(`synchronous = ${durable ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('foreign_keys = ON');
-    // 64 MiB of page cache instead of SQLite's 2 MiB default: polls read task rows at random across the
-    // whole table, and every miss is a read syscall (docs/decisions/0012-performance.md).
-    this.db.pragma('cache_size = -65536');
+    // 256 MiB of page cache at most instead of SQLite's 2 MiB default: polls read task rows at random across
+    // the whole table, and every miss is a read syscall (about 1 KiB of database per task: 100,000 tasks fit).
+    // The cache takes memory only as pages are read (docs/decisions/0012-performance.md).
+    this.db.pragma(`cache_size = ${-Math.round((opts.cacheMiB ?? 256) * 1024)}`);
     // A write of a group commit that runs in a SAVEPOINT (after a refusal) has SQLite copy every page it changes
     // into a sub-journal first — a temporary file by default: 26 pwrite(2) calls per submitted task, a third
     // of a submit's CPU time (strace). In memory it costs a memcpy; it only ever serves a rollback to the
