@@ -12,9 +12,11 @@
  * type, which the gateway never does (its keys are unique ids).
  */
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { assertValidContentType, assertValidKey, assertValidPrefix, assertValidRange, rangeNotSatisfiable, tooLarge } from './keys.ts';
 import type { ByteRange, ObjectBody, ObjectStorage, StoredObject } from './types.ts';
 
@@ -233,17 +235,31 @@ async function openInFreshDir(temp: string): Promise<FileHandle> {
   }
 }
 
-/** Writes chunk by chunk (awaiting each, so memory stays at one chunk), failing as soon as the total passes maxBytes. */
-async function writeAll(handle: FileHandle, source: Iterable<Buffer> | Readable, maxBytes: number): Promise<void> {
-  let total = 0;
-  for await (const piece of source) {
-    const chunk: Uint8Array = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    total += chunk.length;
-    // Throwing inside for-await destroys the source stream: the rest of an oversized body is never read.
-    if (total > maxBytes) throw tooLarge(maxBytes);
-    for (let offset = 0; offset < chunk.length; ) {
-      const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-      offset += bytesWritten;
+/**
+ * Writes a body to `handle`, failing as soon as the total passes maxBytes. A stream is held to the streams'
+ * buffers (16 KiB each) by backpressure, never read whole.
+ */
+async function writeAll(handle: FileHandle, source: Buffer[] | Readable, maxBytes: number): Promise<void> {
+  if (Array.isArray(source)) {
+    for (const chunk of source) {
+      for (let offset = 0; offset < chunk.length; ) offset += (await handle.write(chunk, offset, chunk.length - offset)).bytesWritten;
     }
+    return;
   }
+  // Through a file write stream, as a plain stream copy does: chunks that arrive while a write is under way
+  // go out together in one writev. Awaiting one write per chunk instead let the socket pause after every
+  // 16 KiB, and 100 concurrent downloads queued tens of thousands of small writes on the thread pool:
+  // re-hosting ran at 0.5–0.7 of a plain copy on a host with slower disks (docs/decisions/0012-performance.md).
+  let total = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      // An error here destroys the source too: the rest of an oversized body is never read.
+      if (total > maxBytes) done(tooLarge(maxBytes));
+      else done(null, chunk);
+    },
+  });
+  // On the numeric fd: a stream made by handle.createWriteStream() holds a reference that keeps
+  // handle.close() waiting until the stream closes the file itself, and put still needs it for sync and stat.
+  await pipeline(source, limit, createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false }));
 }
