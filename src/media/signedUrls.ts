@@ -30,9 +30,10 @@ export class UrlSigner {
       throw new Error(`the public base URL must be a plain http(s) URL, got ${publicBaseUrl}`);
     }
     this.#secret = createSecretKey(Buffer.from(secret));
-    this.#base = url.origin + url.pathname.replace(/\/+$/, '');
+    const basePath = url.pathname.replace(/\/+$/, '');
+    this.#base = url.origin + basePath;
     this.#origin = url.origin;
-    this.#filesPath = `${url.pathname.replace(/\/+$/, '')}/files/`;
+    this.#filesPath = `${basePath}/files/`;
   }
 
   /** An absolute URL that serves `key` until `expiresAt` (unix seconds, exclusive). */

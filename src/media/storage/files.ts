@@ -83,7 +83,7 @@ export class FileStorage implements ObjectStorage {
     const temp = tempNameFor(file, 'tmp');
     const handle = await openInFreshDir(temp);
     try {
-      await writeAll(handle, Buffer.isBuffer(body) ? [body] : body, maxBytes);
+      await writeAll(handle, body, maxBytes);
       await handle.sync(); // the object must survive a crash once put has answered
       const st = await handle.stat({ bigint: true });
       await handle.close();
@@ -239,13 +239,9 @@ async function openInFreshDir(temp: string): Promise<FileHandle> {
  * Writes a body to `handle`, failing as soon as the total passes maxBytes. A stream is held to the streams'
  * buffers (16 KiB each) by backpressure, never read whole.
  */
-async function writeAll(handle: FileHandle, source: Buffer[] | Readable, maxBytes: number): Promise<void> {
-  if (Array.isArray(source)) {
-    for (const chunk of source) {
-      for (let offset = 0; offset < chunk.length; ) offset += (await handle.write(chunk, offset, chunk.length - offset)).bytesWritten;
-    }
-    return;
-  }
+async function writeAll(handle: FileHandle, source: Buffer | Readable, maxBytes: number): Promise<void> {
+  // A Buffer's size was checked by put; writeFile writes it whole, however many write(2) calls that takes.
+  if (Buffer.isBuffer(source)) return handle.writeFile(source);
   // Through a file write stream, as a plain stream copy does: chunks that arrive while a write is under way
   // go out together in one writev. Awaiting one write per chunk instead let the socket pause after every
   // 16 KiB, and 100 concurrent downloads queued tens of thousands of small writes on the thread pool:
