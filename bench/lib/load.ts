@@ -24,7 +24,7 @@ export interface LoadSpec {
   idsFile?: string;
   /** The status a correct answer has (200 for submit and poll, 400 for invalid bodies). */
   expectStatus: number;
-  /** Open loop: offer this many requests per second in all, instead of as many as the server answers. */
+  /** Open loop: offer this many requests per second in all, evenly paced, instead of as many as the server answers. */
   overallRate?: number;
   /** Return every latency (sorted), to merge runs. */
   keepLatencies?: boolean;
@@ -45,8 +45,9 @@ export interface LoadResult {
   rps: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   /**
-   * autocannon's own histogram (whole milliseconds): in open-loop runs it is corrected for coordinated
-   * omission — a request that waited for a slow one to free its connection counts the time it waited.
+   * Open-loop runs (`overallRate`, pacedLoad.ts): latency counted from when each request was due, so a
+   * request that waited for a free connection counts the time it waited (corrected for coordinated
+   * omission). Closed-loop runs: autocannon's own histogram, in whole milliseconds.
    */
   corrected: { p50: number; p99: number };
   latencies?: number[];

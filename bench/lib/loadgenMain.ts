@@ -1,11 +1,13 @@
 /**
  * The load generator, in its own process: autocannon with a fixed number of connections, a warm-up run
  * whose figures are thrown away, then the measured run. Latency is taken from every response of the
- * expected status (autocannon's own histogram rounds to whole milliseconds).
+ * expected status (autocannon's own histogram rounds to whole milliseconds). An open-loop run at a set
+ * rate is paced by pacedLoad.ts instead of autocannon's per-second budgets.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { serveCommands } from './child.ts';
+import { pacedLoad } from './pacedLoad.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
 
 interface Instance {
@@ -96,13 +98,35 @@ function once(spec: LoadSpec, seconds: number, amount: number | undefined, ids: 
   });
 }
 
+/** The open-loop run (`overallRate`): paced evenly by pacedLoad.ts, latency also counted from when each request was due. */
+async function paced(spec: LoadSpec, seconds: number, ids: string[] | null): Promise<LoadResult> {
+  const r = await pacedLoad({ url: spec.url, connections: spec.connections, rate: spec.overallRate!, seconds, requests: spec.requests, ids, expectStatus: spec.expectStatus });
+  const n = r.sent.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += r.sent[i];
+  return {
+    ok: n,
+    warmupAnswers: 0,
+    other: r.other,
+    statuses: r.statuses,
+    errors: r.errors,
+    timeouts: r.unanswered,
+    seconds: r.seconds,
+    rps: n / r.seconds,
+    latencyMs: { p50: percentile(r.sent, 0.5), p90: percentile(r.sent, 0.9), p99: percentile(r.sent, 0.99), max: r.sent[n - 1] ?? NaN, mean: n ? sum / n : NaN },
+    corrected: { p50: percentile(r.due, 0.5), p99: percentile(r.due, 0.99) },
+    ...(spec.keepLatencies ? { latencies: Array.from(r.sent) } : {}),
+  };
+}
+
 serveCommands(
   { pid: process.pid },
   {
     async run(spec: LoadSpec): Promise<LoadResult> {
       const ids = spec.idsFile ? shuffled(JSON.parse(fs.readFileSync(spec.idsFile, 'utf8')) as string[]) : null;
-      const warm = spec.warmupSeconds > 0 ? await once(spec, spec.warmupSeconds, undefined, ids) : null;
-      const r = await once(spec, spec.seconds, spec.amount, ids);
+      const run = (seconds: number, amount: number | undefined) => (spec.overallRate ? paced(spec, seconds, ids) : once(spec, seconds, amount, ids));
+      const warm = spec.warmupSeconds > 0 ? await run(spec.warmupSeconds, undefined) : null;
+      const r = await run(spec.seconds, spec.amount);
       return { ...r, warmupAnswers: warm ? warm.ok + warm.other : 0 };
     },
   },

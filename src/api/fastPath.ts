@@ -68,6 +68,22 @@ function writeAnswers(): void {
 }
 
 /**
+ * Submits whose bodies are read at the end of this loop turn, beside the answers. A small body arrives with
+ * its headers, and node:http parses it right after it has handed the request over: by the check phase the
+ * request is complete and its body lies in the stream's buffer, to be taken with one `read()` instead of
+ * four listeners, a 'data' event and an 'end' event a tick later (docs/decisions/0012-performance.md).
+ * A body still arriving by then is read with listeners as it comes.
+ */
+let bodies: { exchange: Exchange; key: ApiKeyRecord }[] = [];
+function readBodies(): void {
+  const batch = bodies;
+  bodies = [];
+  for (const { exchange, key } of batch) exchange.takeBody(key);
+  // Refusals of this batch go out now, with the answers already waiting, not a loop turn later.
+  if (answers.length > 0) writeAnswers();
+}
+
+/**
  * One request on the fast path, from authentication to its access line. A class rather than closures:
  * the hot path then allocates one object per request and no functions (under tsx, every named closure
  * also costs a property definition for its name).
@@ -117,6 +133,22 @@ class Exchange {
    * app.ts: an empty body is undefined, anything else must be JSON.
    */
   private readBody(key: ApiKeyRecord): void {
+    if (bodies.length === 0) setImmediate(readBodies);
+    bodies.push({ exchange: this, key });
+  }
+
+  /** At the end of the loop turn: the whole body from the stream's buffer if it has arrived, else as it comes. */
+  takeBody(key: ApiKeyRecord): void {
+    const req = this.req;
+    if (req.complete) {
+      const body = req.read() as Buffer | null;
+      if (body !== null) this.chunks.push(body);
+      return this.submit(key);
+    }
+    this.listen(key);
+  }
+
+  private listen(key: ApiKeyRecord): void {
     const req = this.req;
     req.on('data', (c: Buffer) => this.chunks.push(c));
     req.on('error', (e: unknown) => this.bodyFailed(e));
@@ -171,7 +203,8 @@ class Exchange {
     Object.assign(this.headers, e.headers);
     // The body of a refused submit may not have been read: drain it so the connection can be reused.
     // (A body already read to its end needs nothing: resuming it only queued a tick per refusal.)
-    if (!this.req.readableEnded) this.req.resume();
+    const req = this.req;
+    if (!req.readableEnded && !(req.complete && req.readableLength === 0)) req.resume();
     this.send(e.status, e.toBody());
   }
 

@@ -28,11 +28,20 @@ export interface InlineImagesResult {
   facts: InputFacts;
 }
 
-/** Whether the request has an image for `storeInlineImages` to look at (most requests have none). */
-export function hasImages(spec: ModelSpec, request: ValidatedRequest): boolean {
+/**
+ * Whether `storeInlineImages` has anything to do: an inline image to store, or an upload of this gateway
+ * to check. Most requests have no image, or only images by URL elsewhere, and skip it — its copies of the
+ * request and its promise cost a submit several microseconds (docs/decisions/0012-performance.md).
+ */
+export function needsStoring(spec: ModelSpec, request: ValidatedRequest, signer: UrlSigner, now: number): boolean {
   for (const name in request.params) {
     const type = spec.fields[name]?.type;
-    if (type === 'image' || type === 'images') return true;
+    if (type !== 'image' && type !== 'images') continue;
+    const value = request.params[name];
+    for (const url of Array.isArray(value) ? (value as string[]) : [value as string]) {
+      if (typeof url !== 'string') continue;
+      if (url.startsWith('data:') || signer.keyOf(url, Math.floor(now / 1000)) !== undefined) return true;
+    }
   }
   return false;
 }

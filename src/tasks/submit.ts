@@ -15,7 +15,7 @@ import type { ChannelRouter } from '../channels/router.ts';
 import type { ObjectStorage } from '../media/storage/types.ts';
 import type { UrlSigner } from '../media/signedUrls.ts';
 import type { AddressGuard } from '../media/safeFetch.ts';
-import { hasImages, storeInlineImages } from '../media/inlineImages.ts';
+import { needsStoring, storeInlineImages } from '../media/inlineImages.ts';
 import type { ApiKeyRecord, CreateTaskResult, Store } from '../store/types.ts';
 import type { StoredInput } from './task.ts';
 import { QueueGauge } from './queueGauge.ts';
@@ -83,7 +83,7 @@ export class SubmitService {
 
     const id = newTaskId();
     const now = Date.now();
-    const stored = hasImages(spec, request)
+    const stored = needsStoring(spec, request, this.d.signer, now)
       ? await storeInlineImages(spec, request, {
           storage: this.d.storage,
           signer: this.d.signer,

@@ -213,6 +213,28 @@ describe('fast path: what it leaves to Fastify', () => {
     expect((await send(bases().f, 'GET', '/v1/balance', { headers: auth(k) })).body.held_balance).toBe(0);
   });
 
+  it('a body that arrives after its headers, in two parts, is read as it comes and submitted', async () => {
+    const { key: k } = await t.newKey(10);
+    const body = JSON.stringify({ model: 'veo3.1-fast-official', prompt: 'a body in two parts', duration: 4 });
+    const { port } = new URL(bases().f);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      let text = '';
+      socket.on('error', reject);
+      socket.on('data', (d) => {
+        text += d.toString('utf8');
+        if (text.includes('\r\n\r\n') && text.endsWith('}')) (socket.end(), resolve(text));
+      });
+      socket.write(`POST /v1/videos/generations HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${k}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`);
+      setTimeout(() => socket.write(body.slice(0, 25)), 30);
+      setTimeout(() => socket.write(body.slice(25)), 60);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    const tasks = await send(bases().f, 'GET', '/v1/tasks', { headers: auth(k) });
+    expect(tasks.body.data).toHaveLength(1);
+    expect(tasks.body.data[0].model).toBe('veo3.1-fast-official');
+  });
+
   it('keeps a connection usable after a refusal, whether or not the refused body was read', async () => {
     // One socket, four requests one after another: a refusal before the body is read (no key), one after
     // it is read to its end (invalid body), then a poll and a refused poll; each answered in turn.
