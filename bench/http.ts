@@ -104,7 +104,7 @@ export async function httpScenario(
         unit: 'ms',
         reference: { name: 'baseline p99 at saturation', value: baseline.p99 },
         target: { on: 'value', op: '<=', limit: target.p99Ms },
-        note: `open loop, ${CONNECTIONS} connections, ${Math.round(open.rps)} req/s answered (${Math.round(kept * 100)}% of offered)${kept < 0.97 ? ': could not keep up' : ''}`,
+        note: `open loop, evenly paced, ${CONNECTIONS} connections, ${Math.round(open.rps)} req/s answered (${Math.round(kept * 100)}% of offered)${kept < 0.97 ? ': could not keep up' : ''}${open.generatorLateMs ? `; the load generator's own lateness p99 ${open.generatorLateMs.p99.toFixed(1)} ms, max ${open.generatorLateMs.max.toFixed(1)} ms` : ''}`,
       }),
     );
   }

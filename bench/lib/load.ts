@@ -50,6 +50,8 @@ export interface LoadResult {
    * omission). Closed-loop runs: autocannon's own histogram, in whole milliseconds.
    */
   corrected: { p50: number; p99: number };
+  /** Open-loop runs: how late the generator itself sent requests that found a connection free, ms. */
+  generatorLateMs?: { p99: number; max: number };
   latencies?: number[];
   /** CPU time the server process used per answer (warm-up included), µs — when its pid was given. */
   cpuUsPerAnswer?: number;

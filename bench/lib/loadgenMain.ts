@@ -115,6 +115,7 @@ async function paced(spec: LoadSpec, seconds: number, ids: string[] | null): Pro
     rps: n / r.seconds,
     latencyMs: { p50: percentile(r.sent, 0.5), p90: percentile(r.sent, 0.9), p99: percentile(r.sent, 0.99), max: r.sent[n - 1] ?? NaN, mean: n ? sum / n : NaN },
     corrected: { p50: percentile(r.due, 0.5), p99: percentile(r.due, 0.99) },
+    generatorLateMs: { p99: percentile(r.lateness, 0.99), max: r.lateness[r.lateness.length - 1] ?? NaN },
     ...(spec.keepLatencies ? { latencies: Array.from(r.sent) } : {}),
   };
 }

@@ -57,7 +57,7 @@ export function renderMarkdown(out: RunOutcome): string {
   L.push(`| load average at start | ${m.loadAverage.join(', ')} (a shared machine: other work ran beside the benchmark) |`);
   L.push(`| Node | ${m.node} |`);
   L.push(`| reelay | ${m.reelay}, commit ${m.commit} |`);
-  L.push(`| load generator | autocannon ${m.autocannon}, its own process, 64 connections |`);
+  L.push(`| load generator | autocannon ${m.autocannon} (closed loop) and an evenly paced open loop of the bench's own (bench/lib/pacedLoad.ts), in their own process, 64 connections |`);
   L.push(`| store | embedded SQLite (better-sqlite3 ${m.sqlite}), synchronous=FULL (the default) |`);
   if (out.postgres) L.push(postgresHeadRow(out));
   L.push('');
@@ -69,7 +69,8 @@ export function renderMarkdown(out: RunOutcome): string {
     'Each server runs in its own process, as does the load generator. Throughput is closed loop (each connection',
     'sends its next request when the answer arrives); at saturation a closed loop\'s latency is connections ÷',
     'throughput, so latency targets are read in a second, open-loop run that offers exactly the target rate',
-    '(target ratio × the baseline\'s rate), with autocannon\'s coordinated-omission correction. "CPU per answer" is',
+    '(target ratio × the baseline\'s rate), evenly paced: request i is due at i ÷ rate, and its latency counts from',
+    'then, so time spent waiting for a free connection is counted (the coordinated-omission correction). "CPU per answer" is',
     'the server process\'s CPU time (user + system) divided by its answers — a figure that, unlike throughput,',
     'barely depends on what else the machine is doing; baseline ÷ reelay CPU is the throughput ratio an otherwise',
     'idle machine would show.',

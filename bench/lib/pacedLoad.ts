@@ -32,6 +32,11 @@ export interface PacedResult {
   statuses: Record<string, number>;
   other: number;
   errors: number;
+  /**
+   * How late this generator itself sent requests that found a connection free (ms, sorted): its own delay,
+   * which the latencies from `due` include. Large values mean the load generator, not the server, was behind.
+   */
+  lateness: Float64Array;
   /** Requests due in the window that had no answer 5 s after it (counted as errors too). */
   unanswered: number;
   /** From the first request to the last answer: the window, or longer when the server fell behind. */
@@ -100,6 +105,7 @@ export function pacedLoad(spec: PacedSpec): Promise<PacedResult> {
   const interval = 1000 / spec.rate;
   const sent: number[] = [];
   const due: number[] = [];
+  const late: number[] = [];
   const statuses: Record<string, number> = {};
   let other = 0;
   let errors = 0;
@@ -161,7 +167,10 @@ export function pacedLoad(spec: PacedSpec): Promise<PacedResult> {
         const dueAt = start + scheduled * interval;
         scheduled++;
         const c = idle.pop();
-        if (c) c.send(nextRequest(), { dueAt, sentAt: now });
+        if (c) {
+          late.push(now - dueAt);
+          c.send(nextRequest(), { dueAt, sentAt: now });
+        }
         else waiting.push(dueAt);
       }
       if (now >= end) {
@@ -184,6 +193,7 @@ export function pacedLoad(spec: PacedSpec): Promise<PacedResult> {
       resolve({
         sent: Float64Array.from(sent).sort(),
         due: Float64Array.from(due).sort(),
+        lateness: Float64Array.from(late).sort(),
         statuses,
         other,
         errors: errors + unanswered,
