@@ -52,9 +52,11 @@ export function passes(f: Figure): boolean | undefined {
 export const NOT_YET_AT_TARGET: Record<string, { floor: number; measured: string }> = {
   // Full runs of 2026-11-21: 0.121 at 09:16 UTC, 0.173 at 11:07, 0.142 at 15:02; after decision 0012's item 23
   // (no object spread on the submit path) 0.213 at 17:01 and 0.207 at 17:48 (0.228 at 10k, 0.262 at 1M stored
-  // tasks), and 0.189 in a smoke run. The floor is half the lowest run since that change. The store's SQL is
-  // about a third of a submit's CPU (docs/decisions/0012-performance.md).
-  submit: { floor: 0.1, measured: '0.202–0.213 (full runs and cost-curve stage, 2026-11-21 evening)' },
+  // tasks), and 0.189 in a smoke run; after item 27, 0.313 at 18:57 (0.208 at 10k) and 0.269 at 19:27 (0.28 at
+  // 10k, 0.354 at 1M), 0.246 in a smoke run. The floor is half the lowest run since item 23; it moves to half
+  // the target once runs stay above it. The store's SQL is about a third of a submit's CPU
+  // (docs/decisions/0012-performance.md).
+  submit: { floor: 0.1, measured: '0.202–0.313 (full runs and cost-curve stages, 2026-11-21 evening)' },
 };
 
 /** The ratio below which the smoke run fails for this figure (undefined: not gated). */
