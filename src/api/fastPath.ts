@@ -83,6 +83,10 @@ function readBodies(): void {
   if (answers.length > 0) writeAnswers();
 }
 
+function endedEarly(): ApiError {
+  return ApiError.refusal('invalid_request_error', 'The request body ended early.', null);
+}
+
 /**
  * One request on the fast path, from authentication to its access line. A class rather than closures:
  * the hot path then allocates one object per request and no functions (under tsx, every named closure
@@ -145,15 +149,19 @@ class Exchange {
       if (body !== null) this.chunks.push(body);
       return this.submit(key);
     }
+    // A client that left before the end of this turn: its 'close' has been emitted already.
+    if (req.destroyed) return this.bodyFailed(endedEarly());
     this.listen(key);
   }
 
   private listen(key: ApiKeyRecord): void {
     const req = this.req;
     req.on('data', (c: Buffer) => this.chunks.push(c));
-    req.on('error', (e: unknown) => this.bodyFailed(e));
+    // The only error a request stream has is its client leaving ('aborted'): the client's doing, not a
+    // failure of the gateway to log as one.
+    req.on('error', () => this.bodyFailed(endedEarly()));
     req.on('close', () => {
-      if (!req.complete) this.bodyFailed(new ApiError('invalid_request_error', 'The request body ended early.', null));
+      if (!req.complete) this.bodyFailed(endedEarly());
     });
     req.on('end', () => this.submit(key));
   }

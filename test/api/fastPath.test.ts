@@ -235,6 +235,29 @@ describe('fast path: what it leaves to Fastify', () => {
     expect(tasks.body.data[0].model).toBe('veo3.1-fast-official');
   });
 
+  it('a client that sends half a body and hangs up is counted as a refused request (400), not as a failure of the gateway', async () => {
+    const { key: k } = await t.newKey(10);
+    const refused = async () => {
+      const text = String((await send(t.url, 'GET', '/metrics')).body);
+      const m = /reelay_http_requests_total\{route="\/v1\/videos\/generations",method="POST",status="400"\} (\d+)/.exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    const before = await refused();
+    const body = JSON.stringify({ model: 'veo3.1-fast-official', prompt: 'gone at once', duration: 4 });
+    const { port } = new URL(bases().f);
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => {
+        // Headers, half the body and the end of the connection, together.
+        socket.write(`POST /v1/videos/generations HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${k}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 20)}`);
+        socket.destroy();
+        resolve();
+      });
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await refused()).toBe(before + 1);
+    expect((await send(bases().f, 'GET', '/v1/tasks', { headers: auth(k) })).body.data).toEqual([]);
+  });
+
   it('keeps a connection usable after a refusal, whether or not the refused body was read', async () => {
     // One socket, four requests one after another: a refusal before the body is read (no key), one after
     // it is read to its end (invalid body), then a poll and a refused poll; each answered in turn.
