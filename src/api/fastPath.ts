@@ -9,6 +9,9 @@
  * request that is not — another route or method, a query string, a percent-encoded or over-long id, no
  * content type or a multipart one, a body without a length or over 1 MiB, a gateway that is shutting
  * down — is handed to Fastify untouched, before a byte of its body is read.
+ *
+ * Work is done in runs: polls and submit bodies noted as their requests are parsed are handled together at
+ * the end of the loop turn, and all answers of the turn are written together (docs/decisions/0012-performance.md).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../errors.ts';
@@ -18,7 +21,7 @@ import { admitKey } from './auth.ts';
 import { requestIdFor } from './requestId.ts';
 import { recordRequest } from './accessLog.ts';
 import { acceptSubmit, checkSubmit } from './routes/videos.ts';
-import { pollTask } from './routes/tasks.ts';
+import { pollTask, pollTaskNow } from './routes/tasks.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -39,7 +42,9 @@ export function fastPath(ctx: AppContext, fallback: Handler): Handler {
     if (req.method === 'GET' && url.startsWith(TASK_PREFIX)) {
       const id = url.slice(TASK_PREFIX.length);
       if (!PLAIN_ID.test(id)) return fallback(req, res);
-      return new Exchange(ctx, req, res, TASK_ROUTE).start(id);
+      if (polls.length === 0) setImmediate(answerPolls);
+      polls.push({ exchange: new Exchange(ctx, req, res, TASK_ROUTE), id });
+      return;
     }
     if (req.method === 'POST' && url === SUBMIT_URL) {
       const type = req.headers['content-type'];
@@ -80,6 +85,18 @@ function readBodies(): void {
   bodies = [];
   for (const { exchange, key } of batch) exchange.takeBody(key);
   // Refusals of this batch go out now, with the answers already waiting, not a loop turn later.
+  if (answers.length > 0) writeAnswers();
+}
+
+/**
+ * Polls answered at the end of the loop turn, together: with a store that reads synchronously each is read,
+ * answered and written in one pass, beside the other answers of the turn.
+ */
+let polls: { exchange: Exchange; id: string }[] = [];
+function answerPolls(): void {
+  const batch = polls;
+  polls = [];
+  for (const { exchange, id } of batch) exchange.start(id);
   if (answers.length > 0) writeAnswers();
 }
 
@@ -126,6 +143,13 @@ class Exchange {
 
   private admitted(key: ApiKeyRecord, taskId: string | undefined): void {
     if (taskId !== undefined) {
+      let now: unknown;
+      try {
+        now = pollTaskNow(this.ctx, key, taskId);
+      } catch (e) {
+        return this.fail(e);
+      }
+      if (now !== undefined) return this.send(200, now);
       pollTask(this.ctx, key, taskId).then((payload) => this.send(200, payload), (e: unknown) => this.fail(e));
       return;
     }

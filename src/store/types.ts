@@ -188,6 +188,11 @@ export interface Store {
   getTask(id: string): Promise<TaskRecord | undefined>;
   /** Only the fields a poll answers (GET /v1/tasks/{id}): the hottest read, so it reads no more. */
   getTaskView(id: string): Promise<TaskViewFields | undefined>;
+  /**
+   * The same read answered at once, by a store that reads synchronously (the embedded one); absent where a
+   * read must wait. The poll's fast path uses it to answer in the turn it reads requests in.
+   */
+  getTaskViewNow?(id: string): TaskViewFields | undefined;
   listTasks(keyId: string, q: TaskQuery): Promise<Page<TaskRecord>>;
   /** Leases up to `limit` unfinished tasks that are due; a lease that expires lets another worker claim. */
   claimTasks(owner: string, now: number, leaseMs: number, limit: number): Promise<TaskRecord[]>;

@@ -1,4 +1,5 @@
 /** GET /v1/tasks/{id}, GET /v1/tasks, POST /v1/tasks/{id}/cancel — a key sees only its own tasks. */
+import type { TaskViewFields } from '../../store/types.ts';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../errors.ts';
 import { findModel, modelIds } from '../../models/registry.ts';
@@ -28,10 +29,19 @@ export function ownTask(ctx: AppContext, apiKey: ApiKeyRecord, id: string): Prom
  */
 export function pollTask(ctx: AppContext, apiKey: ApiKeyRecord, id: string): Promise<unknown> {
   if (id.length > 64) return Promise.reject(notFound(id));
-  return ctx.store.getTaskView(id).then((task) => {
-    if (!task || task.keyId !== apiKey.id) throw notFound(id);
-    return { code: 200, data: taskView(task, ctx.urlFor) };
-  });
+  return ctx.store.getTaskView(id).then((task) => pollAnswer(ctx, apiKey, id, task));
+}
+
+/** The poll's answer from a store that reads synchronously, or undefined where the store must be awaited. */
+export function pollTaskNow(ctx: AppContext, apiKey: ApiKeyRecord, id: string): unknown {
+  const read = ctx.store.getTaskViewNow;
+  if (!read || id.length > 64) return undefined;
+  return pollAnswer(ctx, apiKey, id, read.call(ctx.store, id));
+}
+
+function pollAnswer(ctx: AppContext, apiKey: ApiKeyRecord, id: string, task: TaskViewFields | undefined): unknown {
+  if (!task || task.keyId !== apiKey.id) throw notFound(id);
+  return { code: 200, data: taskView(task, ctx.urlFor) };
 }
 
 function notFound(id: string): ApiError {

@@ -316,6 +316,11 @@ export class SqliteStore implements Store {
   }
 
   async getTaskView(id: string): Promise<TaskViewFields | undefined> {
+    return this.getTaskViewNow(id);
+  }
+
+  /** `getTaskView` without a promise: this store reads synchronously (see `Store.getTaskViewNow`). */
+  getTaskViewNow(id: string): TaskViewFields | undefined {
     const r = this.s.taskViewById.get(id) as unknown[] | undefined;
     return r ? toTaskView(r) : undefined;
   }
