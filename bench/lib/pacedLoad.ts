@@ -170,8 +170,9 @@ export function pacedLoad(spec: PacedSpec): Promise<PacedResult> {
         if (c) {
           late.push(now - dueAt);
           c.send(nextRequest(), { dueAt, sentAt: now });
+        } else {
+          waiting.push(dueAt);
         }
-        else waiting.push(dueAt);
       }
       if (now >= end) {
         stopped = true;

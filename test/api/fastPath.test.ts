@@ -258,6 +258,23 @@ describe('fast path: what it leaves to Fastify', () => {
     expect((await send(bases().f, 'GET', '/v1/tasks', { headers: auth(k) })).body.data).toEqual([]);
   });
 
+  it('a submit whose client is gone before its body is taken is refused (400), not left waiting for a close already past', async () => {
+    // Driven by hand: the request is destroyed in the very turn the fast path noted it, so its 'close' has
+    // been emitted by the time the body would be taken (over a socket, this needs the body and the hang-up
+    // to arrive in one read, which a test cannot arrange).
+    const handler = fastPath(t.gw.ctx, () => undefined);
+    const req = new http.IncomingMessage(new net.Socket());
+    req.method = 'POST';
+    req.url = '/v1/videos/generations';
+    req.headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': '100' };
+    const res = new http.ServerResponse(req);
+    handler(req, res);
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(res.statusCode).toBe(400);
+    expect(res.headersSent).toBe(true);
+  });
+
   it('keeps a connection usable after a refusal, whether or not the refused body was read', async () => {
     // One socket, four requests one after another: a refusal before the body is read (no key), one after
     // it is read to its end (invalid body), then a poll and a refused poll; each answered in turn.

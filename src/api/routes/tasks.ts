@@ -1,12 +1,11 @@
 /** GET /v1/tasks/{id}, GET /v1/tasks, POST /v1/tasks/{id}/cancel — a key sees only its own tasks. */
-import type { TaskViewFields } from '../../store/types.ts';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../errors.ts';
 import { findModel, modelIds } from '../../models/registry.ts';
 import { isTerminal, type TaskRecord, type TaskStatus } from '../../tasks/task.ts';
 import { taskView } from '../taskView.ts';
 import type { AppContext } from '../context.ts';
-import type { ApiKeyRecord } from '../../store/types.ts';
+import type { ApiKeyRecord, TaskViewFields } from '../../store/types.ts';
 
 const STATUSES: TaskStatus[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 
