@@ -14,6 +14,7 @@ import { formatMoney } from '../../billing/money.ts';
 import { TERMINAL_STATUSES, type NewTask, type TaskOutcome, type TaskRecord } from '../../tasks/task.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { GroupCommit } from './groupCommit.ts';
+import { WalCheckpointer } from './checkpointer.ts';
 import { newTaskRecord, taskValues, TASK_COLUMN_NAMES, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView, TASK_VIEW_COLUMNS } from '../rows.ts';
 import type {
   ApiKeyRecord,
@@ -34,6 +35,12 @@ import type {
 } from '../types.ts';
 
 type Row = Record<string, unknown>;
+
+/**
+ * With checkpoints on their own thread the writing connection checkpoints only if the WAL grows this long
+ * (the thread has fallen behind or stopped): SQLite's automatic checkpoint as a safety net.
+ */
+const SAFETY_CHECKPOINT_PAGES = 20_000;
 
 export interface SqliteStoreOptions {
   /** PRAGMA synchronous: FULL survives power loss, NORMAL survives a process crash (WAL). */
@@ -73,10 +80,23 @@ export class SqliteStore implements Store {
     this.migrate();
     this.s = this.prepare();
     this.walFile = `${file}-wal`;
-    this.commit = new GroupCommit(this.db, 256, durable ? () => this.syncWal() : null);
+    // Durable mode checkpoints on a thread of its own (checkpointer.ts), at the group commit's syncs.
+    this.checkpointer = durable ? new WalCheckpointer(file) : null;
+    if (this.checkpointer) this.db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`);
+    const checkpoints = this.checkpointer && {
+      backfill: () => this.checkpointer!.backfill(),
+      finish: () => this.checkpointer!.finish(),
+      disable: (e: unknown) => {
+        // Whatever went wrong on the thread, SQLite's own checkpoints keep the WAL from growing.
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+        process.emitWarning(`reelay: WAL checkpoints are back on the event loop: ${e instanceof Error ? e.message : String(e)}`);
+      },
+    };
+    this.commit = new GroupCommit(this.db, 256, durable ? () => this.syncWal() : null, checkpoints);
   }
 
   private readonly walFile: string;
+  private readonly checkpointer: WalCheckpointer | null;
   private wal: Promise<fs.promises.FileHandle> | null = null;
 
   /** fdatasync of the WAL file: makes every commit so far durable, as synchronous=FULL would at COMMIT. */
@@ -186,6 +206,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     // Let writes already queued commit (and sync) first.
     await this.commit.settled();
+    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
     const wal = this.wal;
     this.wal = null;

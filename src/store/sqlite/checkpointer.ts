@@ -1,0 +1,120 @@
+/**
+ * WAL checkpoints on a thread of their own, so the event loop never copies pages or waits for a disk.
+ *
+ * SQLite's automatic checkpoint runs inside the COMMIT that crosses `wal_autocheckpoint` pages: on the
+ * event loop, with an fsync of the WAL and one of the database file. Under submits that was 2–4 ms about
+ * 24 times a second (1,000 pages), 7 % of the loop's time, every request waiting behind it.
+ *
+ * Here a worker thread with its own connection copies the WAL into the database file while the gateway
+ * keeps committing (`backfill`). A WAL only starts again from its beginning when a write finds every frame
+ * in it copied; with commits arriving all the time that moment never comes by itself (a concurrent
+ * checkpoint is always a few commits behind), and the file would grow without end. So the group commit
+ * ends each round with `finish` instead of its usual fdatasync, while its writes wait for a sync anyway:
+ * the worker syncs the WAL (what the waiting writes need), copies the few frames committed since the
+ * backfill, and syncs the database file. The next commit then writes from the start of the WAL
+ * (docs/decisions/0012-performance.md).
+ *
+ * The worker is plain JavaScript evaluated in the thread: it needs no TypeScript loader.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 10000');
+// Checkpoints on this connection sync the WAL before copying and the database file after, as the
+// gateway's own connection would.
+db.pragma('synchronous = NORMAL');
+db.pragma('wal_autocheckpoint = 0');
+const walFd = fs.openSync(workerData.file + '-wal', 'r+');
+parentPort.on('message', ({ id, op }) => {
+  if (op === 'close') {
+    fs.closeSync(walFd);
+    db.close();
+    process.exit(0);
+  }
+  try {
+    // finish: the writes waiting for this round are durable once the WAL is synced, whether or not
+    // the checkpoint below finds frames to copy.
+    if (op === 'finish') fs.fdatasyncSync(walFd);
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ id, log: r.log, checkpointed: r.checkpointed });
+  } catch (e) {
+    parentPort.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
+  }
+});
+`;
+
+export interface CheckpointResult {
+  /** Frames in the WAL, and frames copied to the database file (all of them when equal). */
+  log: number;
+  checkpointed: number;
+}
+
+export class WalCheckpointer {
+  private worker: Worker | null = null;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve(r: CheckpointResult): void; reject(e: Error): void }>();
+  private failure: Error | null = null;
+
+  constructor(private readonly file: string) {}
+
+  /** The thread starts with the first checkpoint: a store that is only read, or a one-off command, has none. */
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, driver } });
+    // An idle checkpointer does not keep the process alive.
+    worker.unref();
+    worker.on('message', (m: { id: number; log?: number; checkpointed?: number; error?: string }) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.error !== undefined) w.reject(new Error(`WAL checkpoint failed: ${m.error}`));
+      else w.resolve({ log: m.log!, checkpointed: m.checkpointed! });
+    });
+    worker.on('error', (e) => this.fail(e));
+    worker.on('exit', (code) => this.fail(new Error(`the WAL checkpoint thread has ended (code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Copies what the WAL holds into the database file while commits go on. */
+  backfill(): Promise<CheckpointResult> {
+    return this.call('backfill');
+  }
+
+  /** Syncs the WAL (every commit so far is durable when this resolves), then copies what is left of it. */
+  finish(): Promise<CheckpointResult> {
+    return this.call('finish');
+  }
+
+  /** Closes the thread's connection and ends the thread. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker || this.failure) return;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    // Held open until the thread has closed its connection: unref'd, the process could end first.
+    worker.ref();
+    worker.postMessage({ op: 'close' });
+    await exited;
+  }
+
+  private call(op: 'backfill' | 'finish'): Promise<CheckpointResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.thread().postMessage({ id, op });
+    });
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+}

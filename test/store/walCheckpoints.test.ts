@@ -1,0 +1,191 @@
+/**
+ * WAL checkpoints off the event loop (checkpointer.ts, groupCommit.ts): a backfill runs beside the commits;
+ * the next sync is then the checkpointer's `finish`, and the writes it covers settle only when it has
+ * synced; if the checkpointer fails, plain syncs go on and SQLite's own checkpoints take over. On a real
+ * store the WAL keeps starting again from its beginning instead of growing with every write.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GroupCommit, type WalCheckpoints } from '../../src/store/sqlite/groupCommit.ts';
+import { WalCheckpointer } from '../../src/store/sqlite/checkpointer.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-ckpt-'));
+  dirs.push(dir);
+  return dir;
+}
+function tempDb(): Database.Database {
+  const db = new Database(path.join(tempDir(), 'x.db'));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
+  return db;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function deferred() {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+const tick = () => new Promise((r) => setImmediate(r));
+
+/** Checkpoints whose every call waits until the test ends it. */
+function fakeCheckpoints() {
+  const calls: { op: 'backfill' | 'finish'; d: ReturnType<typeof deferred> }[] = [];
+  const disabled: unknown[] = [];
+  const c: WalCheckpoints = {
+    backfill: () => {
+      const d = deferred();
+      calls.push({ op: 'backfill', d });
+      return d.promise;
+    },
+    finish: () => {
+      const d = deferred();
+      calls.push({ op: 'finish', d });
+      return d.promise;
+    },
+    disable: (e) => disabled.push(e),
+  };
+  return { c, calls, disabled };
+}
+
+describe('checkpoints at the group commit', () => {
+  it('backfills beside the commits, then ends the next round with finish instead of a sync', async () => {
+    const db = tempDb();
+    let syncs = 0;
+    const { c, calls } = fakeCheckpoints();
+    const gc = new GroupCommit(db, 256, () => (syncs++, Promise.resolve()), c);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+
+    await gc.run(() => insert.run(1));
+    expect(syncs).toBe(1);
+    await tick();
+    // After the first round a backfill runs; writes meanwhile are committed and synced as usual.
+    expect(calls.map((x) => x.op)).toEqual(['backfill']);
+    await gc.run(() => insert.run(2));
+    expect(syncs).toBe(2);
+    calls[0].d.resolve();
+    await tick();
+
+    // The round after the backfill is the checkpointer's: its write settles only once finish has.
+    let settled = false;
+    const w = gc.run(() => insert.run(3)).then(() => (settled = true));
+    await tick();
+    await tick();
+    expect(calls.map((x) => x.op)).toEqual(['backfill', 'finish']);
+    expect(syncs).toBe(2);
+    expect(settled).toBe(false);
+    calls[1].d.resolve();
+    await w;
+    expect(gc.checkpointRounds).toBe(1);
+  });
+
+  it('a failed finish falls back to a sync for its writes and hands checkpoints back to SQLite', async () => {
+    const db = tempDb();
+    let syncs = 0;
+    const { c, calls, disabled } = fakeCheckpoints();
+    const gc = new GroupCommit(db, 256, () => (syncs++, Promise.resolve()), c);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    await gc.run(() => insert.run(1));
+    await tick();
+    calls[0].d.resolve();
+    await tick();
+    const w = gc.run(() => insert.run(2));
+    await tick();
+    await tick();
+    calls[1].d.reject(new Error('disk I/O error'));
+    await w; // answered, after a plain sync
+    expect(syncs).toBe(2);
+    expect(disabled).toHaveLength(1);
+    // No more checkpoint calls: SQLite's automatic checkpoint does the work from now on.
+    for (let i = 0; i < 3; i++) await gc.run(() => insert.run(3 + i));
+    expect(calls).toHaveLength(2);
+  });
+
+  it('a failed backfill hands checkpoints back to SQLite; writes go on', async () => {
+    const db = tempDb();
+    const { c, calls, disabled } = fakeCheckpoints();
+    const gc = new GroupCommit(db, 256, () => Promise.resolve(), c);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    await gc.run(() => insert.run(1));
+    await tick();
+    calls[0].d.reject(new Error('thread ended'));
+    await tick();
+    expect(disabled).toHaveLength(1);
+    await gc.run(() => insert.run(2));
+    expect(calls).toHaveLength(1);
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
+  });
+});
+
+describe('the checkpoint thread', () => {
+  it('copies the WAL into the database file and syncs on finish', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'x.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    for (let i = 0; i < 50; i++) insert.run(i);
+    const c = new WalCheckpointer(file);
+    try {
+      const r = await c.backfill();
+      expect(r.log).toBeGreaterThan(0);
+      expect(r.checkpointed).toBe(r.log);
+      insert.run(50);
+      const f = await c.finish();
+      expect(f.checkpointed).toBe(f.log);
+    } finally {
+      await c.close();
+      db.close();
+    }
+    // Everything is in the database file itself, not only in the WAL.
+    const ro = new Database(file, { readonly: true });
+    expect(ro.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 51 });
+    ro.close();
+  });
+
+  it('a store under steady writes keeps starting its WAL again instead of growing it', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore(path.join(dir, 'reelay.db'), { synchronous: 'FULL' });
+    const key = await store.createKey({
+      id: 'key_ckpt',
+      name: 'ckpt',
+      prefix: 'sk-ckpt',
+      hash: 'h',
+      balanceMicros: 1e12,
+      rateLimitRpm: null,
+      maxConcurrentTasks: null,
+      models: null,
+      webhookSecret: 's',
+      createdAt: Date.now(),
+    });
+    const started = performance.now();
+    let written = 0;
+    // Rounds of writes until the thread has ended two rounds of the group commit (a backfill period is
+    // 200 ms), or for five seconds.
+    while (store.commit.checkpointRounds < 2 && performance.now() - started < 5_000) {
+      await Promise.all(Array.from({ length: 20 }, () => store.adjustBalance(key.id, 1, 'topup', 'ckpt', Date.now())));
+      written += 20;
+    }
+    expect(store.commit.checkpointRounds).toBeGreaterThanOrEqual(2);
+    // The round just ended left every frame copied, so the next write starts the WAL from its beginning:
+    // the WAL then holds that write's few pages, not the thousands written before.
+    await store.adjustBalance(key.id, 1, 'topup', 'ckpt', Date.now());
+    written += 1;
+    const [wal] = store.db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+    expect(wal.log).toBeLessThanOrEqual(8);
+    expect(written).toBeGreaterThan(100);
+    expect((await store.getKey(key.id))!.balanceMicros).toBe(1e12 + written);
+    await store.close();
+  });
+});
