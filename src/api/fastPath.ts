@@ -90,14 +90,22 @@ function readBodies(): void {
 
 /**
  * Polls answered at the end of the loop turn, together: with a store that reads synchronously each is read,
- * answered and written in one pass, beside the other answers of the turn.
+ * answered and written in one pass, beside the other answers of the turn — and, where the store offers it,
+ * read in one read transaction (`Store.readTogether`). (Requests of another app in the same process, as in
+ * tests, are answered the same way, their reads outside that transaction.)
  */
 let polls: { exchange: Exchange; id: string }[] = [];
 function answerPolls(): void {
   const batch = polls;
   polls = [];
-  for (const { exchange, id } of batch) exchange.start(id);
+  const store = batch[0].exchange.ctx.store;
+  if (batch.length > 1 && store.readTogether) store.readTogether(() => startPolls(batch));
+  else startPolls(batch);
   if (answers.length > 0) writeAnswers();
+}
+
+function startPolls(batch: { exchange: Exchange; id: string }[]): void {
+  for (const { exchange, id } of batch) exchange.start(id);
 }
 
 function endedEarly(): ApiError {
@@ -120,7 +128,7 @@ class Exchange {
   private bodyDone = false;
 
   constructor(
-    private readonly ctx: AppContext,
+    readonly ctx: AppContext,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly route: string,

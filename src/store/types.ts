@@ -193,6 +193,11 @@ export interface Store {
    * read must wait. The poll's fast path uses it to answer in the turn it reads requests in.
    */
   getTaskViewNow?(id: string): TaskViewFields | undefined;
+  /**
+   * Runs `read`, whose store reads are synchronous (`getTaskViewNow`), in one read transaction: one lock
+   * for a run of reads instead of one per statement. Offered by the embedded store; `read` must not write.
+   */
+  readTogether?<T>(read: () => T): T;
   listTasks(keyId: string, q: TaskQuery): Promise<Page<TaskRecord>>;
   /** Leases up to `limit` unfinished tasks that are due; a lease that expires lets another worker claim. */
   claimTasks(owner: string, now: number, leaseMs: number, limit: number): Promise<TaskRecord[]>;

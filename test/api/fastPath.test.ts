@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { fastPath } from '../../src/api/fastPath.ts';
+import type { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
 
 let t: TestGateway;
 let fast: http.Server;
@@ -196,6 +197,74 @@ describe('fast path: what it leaves to Fastify', () => {
     const encoded = await send(f, 'GET', `/v1/tasks/task%5F${taskId.slice(5)}`, { headers: auth(key) });
     expect(encoded.status).toBe(200);
     expect(encoded.body.data.id).toBe(taskId);
+  });
+
+  it('polls that arrive in the same turn are read in one read transaction, each answered for its own key', async () => {
+    // The test gateway's store is the embedded one.
+    const store = t.gw.ctx.store as SqliteStore;
+    const original = store.readTogether;
+    const runs: number[] = [];
+    let inside = 0;
+    // Counts the store reads made inside each transaction.
+    let answersRead = 0;
+    store.readTogether = function <T>(read: () => T): T {
+      const before = answersRead;
+      return original.call<SqliteStore, [() => T], T>(this, () => {
+        const r = read();
+        runs.push(answersRead - before);
+        return r;
+      });
+    };
+    const getNow = store.getTaskViewNow!;
+    store.getTaskViewNow = function (id: string) {
+      answersRead++;
+      if (store.db.inTransaction) inside++;
+      return getNow.call(this, id);
+    };
+    const cases = [
+      { k: key, status: 200 },
+      { k: otherKey, status: 404 },
+      { k: 'rk_not-a-key', status: 401 },
+      { k: key, status: 200 },
+    ];
+    const raw = (k: string) => `GET /v1/tasks/${taskId} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${k}\r\n\r\n`;
+    const port = Number(new URL(bases().f).port);
+    try {
+      // Pipelined on one connection and written at once, the requests are parsed in the same turn.
+      const socket = await new Promise<net.Socket>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => resolve(s));
+      });
+      const answers = await new Promise<{ status: number; body: any }[]>((resolve) => {
+        const got: { status: number; body: any }[] = [];
+        let buf = Buffer.alloc(0);
+        socket.on('data', (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          for (;;) {
+            const end = buf.indexOf('\r\n\r\n');
+            if (end < 0) return;
+            const length = Number(/content-length: (\d+)/i.exec(buf.toString('latin1', 0, end))?.[1]);
+            if (buf.length < end + 4 + length) return;
+            got.push({ status: Number(buf.toString('latin1', 9, 12)), body: JSON.parse(buf.subarray(end + 4, end + 4 + length).toString('utf8')) });
+            buf = buf.subarray(end + 4 + length);
+            if (got.length === cases.length) return resolve(got);
+          }
+        });
+        socket.write(cases.map((c) => raw(c.k)).join(''));
+      });
+      socket.destroy();
+      answers.forEach((a, i) => {
+        expect(a.status).toBe(cases[i].status);
+        if (a.status === 200) expect(a.body.data.id).toBe(taskId);
+      });
+    } finally {
+      store.readTogether = original;
+      store.getTaskViewNow = getNow;
+    }
+    // Reads of the same turn ran inside one transaction (an unknown key's poll is read after its lookup,
+    // outside it), and no transaction is left open.
+    expect(inside).toBeGreaterThanOrEqual(2);
+    expect(runs.some((n) => n >= 2)).toBe(true);
+    expect(store.db.inTransaction).toBe(false);
   });
 
   it('a client that leaves in the middle of its body costs nothing: no task, no charge, the next request is served', async () => {

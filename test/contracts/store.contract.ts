@@ -350,6 +350,24 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.getTaskView('task_01ARZ3NDEKTSV4RRFFQ69G5FAV')).toBeUndefined();
       });
 
+      it('where a store reads synchronously, getTaskViewNow and readTogether read what getTaskView reads; a throw leaves the store usable', async () => {
+        if (!store.getTaskViewNow || !store.readTogether) return; // optional: only stores that read synchronously offer them
+        const k = await store.createKey(newKey({ balanceMicros: 3_000_000 }));
+        const [a, b] = await Promise.all([1, 2].map(async () => (await store.createTask(newTask(k.id), { maxConcurrentTasks: null })).task));
+        const unknown = 'task_01ARZ3NDEKTSV4RRFFQ69G5FAV';
+        const together = store.readTogether(() => [a.id, b.id, unknown].map((id) => store.getTaskViewNow!(id)));
+        expect(together).toEqual([await store.getTaskView(a.id), await store.getTaskView(b.id), undefined]);
+        expect(() =>
+          store.readTogether!(() => {
+            store.getTaskViewNow!(a.id);
+            throw new Error('a poll failed');
+          }),
+        ).toThrow('a poll failed');
+        // Nothing is left holding the store: writes and reads go on.
+        await store.finishTask(a.id, failed, Date.now());
+        expect(store.readTogether(() => store.getTaskViewNow!(a.id))?.status).toBe('failed');
+      });
+
       it('lists a key’s tasks newest first with cursor paging and filters, never another key’s', async () => {
         const k = await store.createKey(newKey({ balanceMicros: 100_000_000 }));
         const other = await store.createKey(newKey({ balanceMicros: 10_000_000 }));
