@@ -69,7 +69,7 @@ export class GroupCommit {
   /** A backfill is running; it ended and the next sync is a `finish`; when the last one started. */
   private backfilling = false;
   private finishDue = false;
-  private lastBackfill = 0;
+  private lastBackfill = -Infinity;
   /** Batches committed and writes in them, for metrics and the benchmark notes. */
   batches = 0;
   writes = 0;
