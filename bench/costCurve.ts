@@ -5,11 +5,12 @@
  * store is filled up to the stage's size with the gateway stopped (prefill.ts), then a reelay process
  * (role api: the request path alone, no worker taking CPU) is started on it and poll, submit and — in the
  * main stage — validation are measured side by side with the baseline. Tasks a submit run added are
- * cancelled before the next stage, so every stage starts with the same share of unfinished tasks.
+ * removed with their ledger rows before the next stage, so every stage measures the number of stored tasks
+ * it names, with the same share of unfinished ones.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { finishUnfinished, checkLedger, createKey, openStore, prefillTasks } from './lib/prefill.ts';
+import { removeSubmitted, checkLedger, createKey, openStore, prefillTasks } from './lib/prefill.ts';
 import { startGateway } from './lib/gateway.ts';
 import { rssOf } from './lib/proc.ts';
 import { fsyncProbe } from './lib/fsyncProbe.ts';
@@ -143,10 +144,11 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
     } finally {
       await gw.stop();
     }
-    // Submit runs left their tasks pending (no worker in role api): cancel them so the next stage starts
-    // from the same share of unfinished tasks.
+    // Submit runs added their tasks (pending: no worker in role api): removed, so the next stage measures
+    // the size it names, with the same share of unfinished tasks.
     store = openStore(dataDir);
-    await finishUnfinished(store, since);
+    removeSubmitted(store, since);
+    checkLedger(store, key.id);
     await store.close();
   }
   const first = rows[0];

@@ -92,6 +92,8 @@ export function renderMarkdown(out: RunOutcome): string {
     L.push(
       'One data dir grows through the stages; at each, reelay (role `api`) is started on it and poll then submit are',
       'measured beside the baseline. Stored tasks: 90% completed (with result URLs to sign), 5% failed, 5% pending.',
+      'The tasks a stage\'s submit run adds are removed with their ledger rows before the next stage, so each stage holds',
+      'the number of tasks it names.',
       '',
     );
     L.push('| stored tasks | DB size | poll req/s (baseline) | poll ratio | poll p99 at target rate | submit req/s (baseline) | submit ratio | submit p99 at target rate | reelay RSS |');

@@ -207,19 +207,22 @@ export function checkLedger(store: SqliteStore, keyId: string): void {
 }
 
 /**
- * Cancels (refunding the hold, through Store.finishTask) the unfinished tasks created at or after `since`
- * except `keep`: what a submit benchmark left behind in a gateway without a worker.
+ * Removes the tasks created at or after `since` — what a submit benchmark added — with their ledger rows,
+ * and takes their moves back off their keys' totals, so a cost-curve stage measures the number of tasks it
+ * names (a fast host's submit runs add a quarter of a million). Every key's ledger still adds up to its
+ * totals (checkLedger). Returns how many tasks were removed.
  */
-export async function finishUnfinished(store: SqliteStore, since: number, keep: Set<string> = new Set()): Promise<number> {
-  const rows = store.db.prepare("SELECT id FROM tasks WHERE phase != 'done' AND created_at >= ?").all(since) as { id: string }[];
-  const now = Date.now();
-  let n = 0;
-  for (let i = 0; i < rows.length; i += 4096) {
-    const part = rows.slice(i, i + 4096).filter((r) => !keep.has(r.id));
-    n += part.length;
-    await Promise.all(part.map((r) => store.finishTask(r.id, { status: 'cancelled', error: { code: 'cancelled', message: 'benchmark cleanup' } }, now)));
-  }
-  return n;
+export function removeSubmitted(store: SqliteStore, since: number): number {
+  const db = store.db;
+  return db.transaction(() => {
+    const moved = db
+      .prepare('SELECT key_id AS k, sum(balance_delta) AS b, sum(held_delta) AS h, sum(spent_delta) AS s FROM ledger WHERE task_id IN (SELECT id FROM tasks WHERE created_at >= ?) GROUP BY key_id')
+      .all(since) as { k: string; b: number; h: number; s: number }[];
+    const undo = db.prepare('UPDATE api_keys SET balance_micros = balance_micros - ?, held_micros = held_micros - ?, spent_micros = spent_micros - ? WHERE id = ?');
+    for (const m of moved) undo.run(m.b, m.h, m.s, m.k);
+    db.prepare('DELETE FROM ledger WHERE task_id IN (SELECT id FROM tasks WHERE created_at >= ?)').run(since);
+    return db.prepare('DELETE FROM tasks WHERE created_at >= ?').run(since).changes;
+  })();
 }
 
 /**
