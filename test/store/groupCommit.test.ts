@@ -4,38 +4,17 @@
  * the writes it covered; refusals roll back only their own changes, and a batch without refusals runs
  * each write once, without savepoints.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deferred, removeScratch, scratchDb, scratchDir, tick } from '../helpers/sqliteScratch.ts';
 import { GroupCommit } from '../../src/store/sqlite/groupCommit.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
 
-const dirs: string[] = [];
-function tempDb(): Database.Database {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-gc-'));
-  dirs.push(dir);
-  const db = new Database(path.join(dir, 'x.db'));
-  db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE t (v INTEGER NOT NULL CHECK (v >= 0))');
-  return db;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (e: Error) => void;
-  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
-}
-const tick = () => new Promise((r) => setImmediate(r));
+afterEach(removeScratch);
 
 describe('group commit', () => {
   it('settles a write only after a sync that began after its commit', async () => {
-    const db = tempDb();
+    const db = scratchDb();
     const syncs: ReturnType<typeof deferred>[] = [];
     const gc = new GroupCommit(db, 256, () => {
       const d = deferred();
@@ -69,13 +48,13 @@ describe('group commit', () => {
   });
 
   it('fails the writes a failed sync covered', async () => {
-    const db = tempDb();
+    const db = scratchDb();
     const gc = new GroupCommit(db, 256, () => Promise.reject(new Error('EIO')));
     await expect(gc.run(() => db.prepare('INSERT INTO t (v) VALUES (1)').run())).rejects.toThrow('EIO');
   });
 
   it('rolls back a refused write alone, in the same batch as others', async () => {
-    const db = tempDb();
+    const db = scratchDb();
     const gc = new GroupCommit(db, 256, () => Promise.resolve());
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
     const results = await Promise.allSettled([gc.run(() => insert.run(1)), gc.run(() => (insert.run(2), insert.run(-1))), gc.run(() => insert.run(3))]);
@@ -86,7 +65,7 @@ describe('group commit', () => {
   });
 
   it('runs each write once while none is refused, and keeps savepoints for a while after a refusal', async () => {
-    const db = tempDb();
+    const db = scratchDb();
     const gc = new GroupCommit(db, 256, () => Promise.resolve());
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
     let calls = 0;
@@ -110,7 +89,7 @@ describe('group commit', () => {
   });
 
   it('a refusal caused by an earlier write of the same batch is refused alone', async () => {
-    const db = tempDb();
+    const db = scratchDb();
     db.exec('INSERT INTO t (v) VALUES (2)');
     const gc = new GroupCommit(db, 256, () => Promise.resolve());
     const take = db.prepare('UPDATE t SET v = v - 1');
@@ -121,8 +100,7 @@ describe('group commit', () => {
 
   it('a store with synchronous=FULL syncs the WAL before answering; NORMAL does not', async () => {
     for (const [synchronous, expectSyncs] of [['FULL', true], ['NORMAL', false]] as const) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-gc-'));
-      dirs.push(dir);
+      const dir = scratchDir();
       const store = new SqliteStore(path.join(dir, 'reelay.db'), { synchronous });
       await store.createKey({ id: 'key_1', name: 'k', prefix: 'rk_x', hash: 'h', balanceMicros: 5, rateLimitRpm: null, maxConcurrentTasks: null, models: null, webhookSecret: 's', createdAt: 1 });
       expect(store.commit.syncs > 0).toBe(expectSyncs);

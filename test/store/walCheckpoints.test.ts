@@ -4,38 +4,15 @@
  * synced; if the checkpointer fails, plain syncs go on and SQLite's own checkpoints take over. On a real
  * store the WAL keeps starting again from its beginning instead of growing with every write.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deferred, removeScratch, scratchDb, scratchDir, tick } from '../helpers/sqliteScratch.ts';
 import { GroupCommit, type WalCheckpoints } from '../../src/store/sqlite/groupCommit.ts';
 import { WalCheckpointer } from '../../src/store/sqlite/checkpointer.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-ckpt-'));
-  dirs.push(dir);
-  return dir;
-}
-function tempDb(): Database.Database {
-  const db = new Database(path.join(tempDir(), 'x.db'));
-  db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
-  return db;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (e: Error) => void;
-  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
-}
-const tick = () => new Promise((r) => setImmediate(r));
+afterEach(removeScratch);
 
 /** Checkpoints whose every call waits until the test ends it. */
 function fakeCheckpoints() {
@@ -59,7 +36,7 @@ function fakeCheckpoints() {
 
 describe('checkpoints at the group commit', () => {
   it('backfills beside the commits, then ends the next round with finish instead of a sync', async () => {
-    const db = tempDb();
+    const db = scratchDb();
     let syncs = 0;
     const { c, calls } = fakeCheckpoints();
     const gc = new GroupCommit(db, 256, () => (syncs++, Promise.resolve()), c);
@@ -89,7 +66,7 @@ describe('checkpoints at the group commit', () => {
   });
 
   it('a failed finish falls back to a sync for its writes and hands checkpoints back to SQLite', async () => {
-    const db = tempDb();
+    const db = scratchDb();
     let syncs = 0;
     const { c, calls, disabled } = fakeCheckpoints();
     const gc = new GroupCommit(db, 256, () => (syncs++, Promise.resolve()), c);
@@ -111,7 +88,7 @@ describe('checkpoints at the group commit', () => {
   });
 
   it('a failed backfill hands checkpoints back to SQLite; writes go on', async () => {
-    const db = tempDb();
+    const db = scratchDb();
     const { c, calls, disabled } = fakeCheckpoints();
     const gc = new GroupCommit(db, 256, () => Promise.resolve(), c);
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
@@ -128,7 +105,7 @@ describe('checkpoints at the group commit', () => {
 
 describe('the checkpoint thread', () => {
   it('copies the WAL into the database file and syncs on finish', async () => {
-    const dir = tempDir();
+    const dir = scratchDir();
     const file = path.join(dir, 'x.db');
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
@@ -155,7 +132,7 @@ describe('the checkpoint thread', () => {
   });
 
   it('a store under steady writes keeps starting its WAL again instead of growing it', async () => {
-    const dir = tempDir();
+    const dir = scratchDir();
     const store = new SqliteStore(path.join(dir, 'reelay.db'), { synchronous: 'FULL' });
     const key = await store.createKey({
       id: 'key_ckpt',
