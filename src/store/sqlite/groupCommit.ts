@@ -66,9 +66,9 @@ export class GroupCommit {
   private unsynced: { item: Pending; outcome: Outcome }[] = [];
   private syncing = false;
   private idle: (() => void)[] = [];
-  /** A backfill is running; it ended and the next sync is a `finish`; when the last one started. */
-  private backfilling = false;
-  private finishDue = false;
+  /** Where the checkpoint round stands: a backfill running, or done and the next sync a `finish`. */
+  private checkpointStep: 'idle' | 'backfilling' | 'finishDue' = 'idle';
+  /** When the last backfill started. */
   private lastBackfill = -Infinity;
   /** Batches committed and writes in them, for metrics and the benchmark notes. */
   batches = 0;
@@ -202,8 +202,8 @@ export class GroupCommit {
    * starts the WAL again from its beginning.
    */
   private async durable(): Promise<void> {
-    if (!this.finishDue || !this.checkpoints) return this.walSync!();
-    this.finishDue = false;
+    if (this.checkpointStep !== 'finishDue' || !this.checkpoints) return this.walSync!();
+    this.checkpointStep = 'idle';
     try {
       await this.checkpoints.finish();
       this.checkpointRounds++;
@@ -215,16 +215,14 @@ export class GroupCommit {
 
   private maybeBackfill(): void {
     const c = this.checkpoints;
-    if (!c || this.backfilling || this.finishDue || performance.now() - this.lastBackfill < BACKFILL_EVERY_MS) return;
-    this.backfilling = true;
-    this.lastBackfill = performance.now();
+    const now = performance.now();
+    if (!c || this.checkpointStep !== 'idle' || now - this.lastBackfill < BACKFILL_EVERY_MS) return;
+    this.checkpointStep = 'backfilling';
+    this.lastBackfill = now;
     c.backfill().then(
-      () => {
-        this.backfilling = false;
-        this.finishDue = true;
-      },
+      () => (this.checkpointStep = 'finishDue'),
       (e: unknown) => {
-        this.backfilling = false;
+        this.checkpointStep = 'idle';
         this.stopCheckpoints(e);
       },
     );
