@@ -61,7 +61,7 @@ const completed = (cost: number): TaskOutcome => ({
 });
 const failed: TaskOutcome = { status: 'failed', error: { code: 'upstream_error', message: 'boom' } };
 
-/** Ledger rows add up to the key's figures; balance = top-ups − spent − held. */
+/** Ledger rows add up to the key's figures, each row's balance_after included; balance = top-ups − spent − held. */
 export async function expectLedgerConsistent(store: Store, keyId: string): Promise<void> {
   const key = (await store.getKey(keyId))!;
   const rows: LedgerEntry[] = [];
@@ -73,6 +73,12 @@ export async function expectLedgerConsistent(store: Store, keyId: string): Promi
   } while (cursor);
   const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((n, r) => n + f(r), 0);
   expect(sum((r) => r.balanceDelta)).toBe(key.balanceMicros);
+  // Each row's balance_after is the balance its move left (rows come newest first).
+  let running = 0;
+  for (const r of [...rows].reverse()) {
+    running += r.balanceDelta;
+    expect(r.balanceAfter, `ledger row ${r.id} (${r.kind})`).toBe(running);
+  }
   expect(sum((r) => r.heldDelta)).toBe(key.heldMicros);
   expect(sum((r) => r.spentDelta)).toBe(key.spentMicros);
   const topups = sum((r) => (r.kind === 'topup' || r.kind === 'adjustment' ? r.balanceDelta : 0));

@@ -1,6 +1,7 @@
 /**
  * The money invariants, checked against a store after every step of the property tests and the crash test:
  *  - no balance below zero; per key, top-ups − settled − held = balance, and the ledger adds up to it;
+ *  - each ledger row's balance_after is the key's balance once that row's move (and every earlier one) is applied;
  *  - held = the prices of the key's unfinished tasks; spent = the costs of its completed tasks;
  *  - every task has exactly one hold; every finished task exactly one settle or one refund (never both);
  *    an unfinished task has neither.
@@ -43,6 +44,11 @@ export async function moneyViolations(store: Store): Promise<string[]> {
     if (sum((r) => r.heldDelta) !== key.heldMicros) problems.push(`${key.id}: ledger held ≠ ${key.heldMicros}`);
     if (sum((r) => r.spentDelta) !== key.spentMicros) problems.push(`${key.id}: ledger spent ≠ ${key.spentMicros}`);
     if (topups - key.spentMicros - key.heldMicros !== key.balanceMicros) problems.push(`${key.id}: top-ups ${topups} − spent ${key.spentMicros} − held ${key.heldMicros} ≠ balance ${key.balanceMicros}`);
+    let running = 0;
+    for (const r of [...rows].sort((a, b) => a.id - b.id)) {
+      running += r.balanceDelta;
+      if (r.balanceAfter !== running) problems.push(`${key.id}: ledger row ${r.id} (${r.kind}) says balance_after ${r.balanceAfter}, the moves up to it add up to ${running}`);
+    }
     const tasks = await allTasks(store, key.id);
     const unfinishedPrice = tasks.filter((t) => t.phase !== 'done').reduce((n, t) => n + t.priceMicros, 0);
     if (unfinishedPrice !== key.heldMicros) problems.push(`${key.id}: held ${key.heldMicros} ≠ prices of unfinished tasks ${unfinishedPrice}`);

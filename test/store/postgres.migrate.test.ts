@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, PG_MIGRATIONS, type Migration } from '../../src/store/postgres/migrations.ts';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { PostgresStore } from '../../src/store/postgres/pgStore.ts';
 import { newKey } from '../contracts/store.contract.ts';
 import { createTestDatabase, postgresReachable, skipWithoutPostgres, type TestDatabase } from '../helpers/postgres.ts';
@@ -31,11 +32,12 @@ describe('reelay migrate on SQLite', () => {
     const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'reelay-migrate-'));
     try {
       const first = await reelayMigrate({ REELAY_DATA_DIR: dir });
-      expect(appliedLines(first.stdout)).toEqual(['applied 1: keys, ledger, tasks, idempotency, webhooks']);
+      expect(appliedLines(first.stdout)).toEqual(SQLITE_MIGRATIONS.map((m) => `applied ${m.version}: ${m.name}`));
+      expect(appliedLines(first.stdout)[0]).toBe('applied 1: keys, ledger, tasks, idempotency, webhooks');
       expect(fs.existsSync(path.join(dir, 'reelay.db'))).toBe(true);
       const second = await reelayMigrate({ REELAY_DATA_DIR: dir });
       expect(appliedLines(second.stdout)).toEqual([]);
-      expect(second.stdout).toContain('up to date (version 1)');
+      expect(second.stdout).toContain(`up to date (version ${SQLITE_MIGRATIONS.length})`);
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
     }

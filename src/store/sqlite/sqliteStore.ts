@@ -118,7 +118,8 @@ export class SqliteStore implements Store {
       const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
       for (const m of SQLITE_MIGRATIONS) {
         if (done.has(m.version)) continue;
-        this.db.exec(m.sql);
+        if (m.sql) this.db.exec(m.sql);
+        m.apply?.(this.db);
         this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
       }
     });
@@ -138,13 +139,15 @@ export class SqliteStore implements Store {
       keyByHash: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
       listKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
       revokeKey: db.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING *'),
+      // No RETURNING: SQLite gathers RETURNING rows in an ephemeral table, which cost more than the update
+      // itself (4–6 against ~2 µs in a loop); the ledger row reads the balance back in the same transaction.
       moveMoney: db.prepare(
-        `UPDATE api_keys SET balance_micros = balance_micros + @b, held_micros = held_micros + @h, spent_micros = spent_micros + @s
-         WHERE id = @id AND balance_micros + @b >= 0 RETURNING balance_micros`,
+        `UPDATE api_keys SET balance_micros = balance_micros + ?, held_micros = held_micros + ?, spent_micros = spent_micros + ?
+         WHERE id = ? AND balance_micros + ? >= 0`,
       ),
       insertLedger: db.prepare(
         `INSERT INTO ledger (key_id, task_id, kind, balance_delta, held_delta, spent_delta, balance_after, note, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, (SELECT balance_micros FROM api_keys WHERE id = ?), ?, ?)`,
       ),
       ledgerByKey: db.prepare('SELECT * FROM ledger WHERE key_id = @key AND id < @cursor ORDER BY id DESC LIMIT @limit'),
       ledgerAll: db.prepare('SELECT * FROM ledger WHERE id < @cursor ORDER BY id DESC LIMIT @limit'),
@@ -270,9 +273,8 @@ export class SqliteStore implements Store {
   }
 
   /** Applies one ledger move to a key and records it; throws payment_required if the balance would go negative. */
-  private move(keyId: string, taskId: string | null, m: LedgerMove, at: number): number {
-    const r = this.s.moveMoney.get({ id: keyId, b: m.balanceDelta, h: m.heldDelta, s: m.spentDelta }) as Row | undefined;
-    if (!r) {
+  private move(keyId: string, taskId: string | null, m: LedgerMove, at: number): void {
+    if (this.s.moveMoney.run(m.balanceDelta, m.heldDelta, m.spentDelta, keyId, m.balanceDelta).changes === 0) {
       const key = this.s.keyById.get(keyId) as Row | undefined;
       const balance = key ? Number(key.balance_micros) : 0;
       throw new ApiError(
@@ -280,9 +282,7 @@ export class SqliteStore implements Store {
         `Insufficient balance: ${formatMoney(balance)} available, ${formatMoney(-m.balanceDelta)} needed.`,
       );
     }
-    const after = Number(r.balance_micros);
-    this.s.insertLedger.run(keyId, taskId, m.kind, m.balanceDelta, m.heldDelta, m.spentDelta, after, m.note, at);
-    return after;
+    this.s.insertLedger.run(keyId, taskId, m.kind, m.balanceDelta, m.heldDelta, m.spentDelta, keyId, m.note, at);
   }
 
   async listLedger(keyId: string | null, q: { cursor?: string; limit: number; taskId?: string }): Promise<Page<LedgerEntry>> {
@@ -327,7 +327,9 @@ export class SqliteStore implements Store {
       }
       const task = newTaskRecord(input);
       this.move(task.keyId, task.id, holdMove(task.priceMicros), task.createdAt);
-      this.s.insertTask.run(taskValues(task));
+      // Spread, not an array: better-sqlite3 reads an array's 30 elements through V8's C++ Get, 1–1.5 µs more
+      // per task in a loop than taking them as arguments.
+      this.s.insertTask.run(...taskValues(task));
       if (idem) this.s.idemInsert.run(input.keyId, idem.key, idem.requestHash, task.id, input.createdAt);
       return { task, replayed: false };
     });
