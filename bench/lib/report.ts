@@ -50,13 +50,9 @@ export function passes(f: Figure): boolean | undefined {
  * target is met. Keyed by scenario (the stored-task variants "submit @1k" etc. share their scenario's).
  */
 export const NOT_YET_AT_TARGET: Record<string, { floor: number; measured: string }> = {
-  // Full runs of 2026-11-21: 0.121 at 09:16 UTC, 0.173 at 11:07, 0.142 at 15:02; after decision 0012's item 23
-  // (no object spread on the submit path) 0.213 at 17:01 and 0.207 at 17:48 (0.228 at 10k, 0.262 at 1M stored
-  // tasks), and 0.189 in a smoke run; after item 27, 0.313 at 18:57 (0.208 at 10k) and 0.269 at 19:27 (0.28 at
-  // 10k, 0.354 at 1M), 0.246 in a smoke run. The floor is half the lowest run since item 23; it moves to half
-  // the target once runs stay above it. The store's SQL is about a third of a submit's CPU
-  // (docs/decisions/0012-performance.md).
-  submit: { floor: 0.1, measured: '0.202–0.313 (full runs and cost-curve stages, 2026-11-21 evening)' },
+  // Empty since 2026-12-06. Submit was gated at 0.1 from 2026-11-21 (full runs 0.121–0.313); after decision
+  // 0012's items 33–35 its full runs and cost-curve stages measured 0.281–0.441 (0.293 in the main stage of
+  // the 05:56 run, 0.307 at 05:46) and a smoke run 0.294–0.326, so it is gated at half its target like the rest.
 };
 
 /** The ratio below which the smoke run fails for this figure (undefined: not gated). */

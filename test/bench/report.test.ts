@@ -13,12 +13,21 @@ describe('smoke gate', () => {
   });
 
   it('gates a figure still short of its target at its recorded floor, for every stored-task variant of the scenario', () => {
-    const floor = NOT_YET_AT_TARGET.submit.floor;
-    expect(floor).toBeLessThan(0.25 / 2);
-    for (const scenario of ['submit', 'submit @1k', 'submit @1M']) {
-      expect(smokeFails(throughput(scenario, floor - 0.001, 0.25)), scenario).toBe(true);
-      expect(smokeFails(throughput(scenario, floor, 0.25)), scenario).toBe(false);
+    NOT_YET_AT_TARGET.example = { floor: 0.1, measured: 'a test entry' };
+    try {
+      for (const scenario of ['example', 'example @1k', 'example @1M']) {
+        expect(smokeFails(throughput(scenario, 0.099, 0.25)), scenario).toBe(true);
+        expect(smokeFails(throughput(scenario, 0.1, 0.25)), scenario).toBe(false);
+      }
+    } finally {
+      delete NOT_YET_AT_TARGET.example;
     }
+  });
+
+  it('gates submit at half its target, now that it meets it', () => {
+    expect(NOT_YET_AT_TARGET.submit).toBeUndefined();
+    expect(smokeFails(throughput('submit', 0.124, 0.25))).toBe(true);
+    expect(smokeFails(throughput('submit @1k', 0.125, 0.25))).toBe(false);
   });
 
   it('fails a ceiling exceeded more than twice, never a figure that opts out, and a missing ratio always', () => {
