@@ -101,7 +101,21 @@ describe('sqlite migration 2: CHECK constraints as comparisons', () => {
 
   it('refuses a schema it does not know and leaves the file at version 1', async () => {
     const file = versionOneFile((sql) => sql.replace("'failed','cancelled'", "'failed','cancelled','archived'"));
-    expect(() => new SqliteStore(file)).toThrow(/tasks table's CREATE statement does not hold/);
+    const opened: Database.Database[] = [];
+    const original = SQLITE_MIGRATIONS[1].apply!;
+    SQLITE_MIGRATIONS[1].apply = (db) => {
+      opened.push(db);
+      original(db);
+    };
+    try {
+      expect(() => new SqliteStore(file)).toThrow(/tasks table's CREATE statement does not hold/);
+    } finally {
+      SQLITE_MIGRATIONS[1].apply = original;
+    }
+    // The refused rewrite leaves the connection as it found it: the schema not writable.
+    expect(opened[0].pragma('writable_schema', { simple: true })).toBe(0);
+    expect(() => opened[0].prepare("UPDATE sqlite_schema SET sql = sql WHERE name = 'tasks'").run()).toThrow(/may not be modified/);
+    opened[0].close();
     const db = new Database(file, { readonly: true });
     try {
       expect(db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1]);

@@ -168,8 +168,9 @@ function rewriteChecks(db: Database.Database): void {
       write.run(sql.replace(from, to), table);
     }
     db.pragma(`schema_version = ${schemaVersion + 1}`);
-    db.pragma('writable_schema = OFF');
   } finally {
+    // Connection settings, not part of the transaction: put back whether or not the rewrite went through.
+    db.pragma('writable_schema = OFF');
     db.unsafeMode(false);
   }
 }
