@@ -6,6 +6,10 @@
  * A count is re-read once it is 250 ms old — or, while the queue is far from its limit, once the queue
  * could have grown past the limit at FILL_PER_SECOND submits a second, but never later than 5 s. Near the
  * limit it is a quarter-second stale at most, as before, so the limit still bounds the queue.
+ *
+ * While a count is being read (on the embedded store, on a thread of its own: 6–9 ms with 175,000–250,000
+ * unfinished tasks) the previous one still serves, older by those few milliseconds, instead of every
+ * submit of those milliseconds waiting for it. Only the very first count is waited for.
  */
 import type { Store } from '../store/types.ts';
 
@@ -44,6 +48,7 @@ export class QueueGauge {
     const headroom = limit - slot.n;
     const maxAge = Math.min(STALEST_MS, Math.max(FRESH_MS, (headroom * 1000) / FILL_PER_SECOND));
     if (Date.now() - slot.at < maxAge) return slot.n;
+    if (slot.pending && slot.at > 0) return slot.n;
     return this.refresh(slot, count);
   }
 

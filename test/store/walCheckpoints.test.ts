@@ -2,7 +2,8 @@
  * WAL checkpoints off the event loop (checkpointer.ts, groupCommit.ts): a backfill runs beside the commits;
  * the next sync is then the checkpointer's `finish`, and the writes it covers settle only when it has
  * synced; if the checkpointer fails, plain syncs go on and SQLite's own checkpoints take over. On a real
- * store the WAL keeps starting again from its beginning instead of growing with every write.
+ * store the WAL keeps starting again from its beginning instead of growing with every write. The same
+ * thread counts unfinished tasks, off the event loop.
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,6 +12,7 @@ import { deferred, removeScratch, scratchDb, scratchDir, tick } from '../helpers
 import { GroupCommit, type WalCheckpoints } from '../../src/store/sqlite/groupCommit.ts';
 import { WalCheckpointer } from '../../src/store/sqlite/checkpointer.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
+import { newKey, newTask } from '../contracts/store.contract.ts';
 
 afterEach(removeScratch);
 
@@ -164,5 +166,31 @@ describe('the checkpoint thread', () => {
     expect(written).toBeGreaterThan(100);
     expect((await store.getKey(key.id))!.balanceMicros).toBe(1e12 + written);
     await store.close();
+  });
+
+  it('counts unfinished tasks on the thread, as of the last commit; on the event loop once the thread has failed', async () => {
+    const store = new SqliteStore(path.join(scratchDir(), 'reelay.db'));
+    try {
+      const key = await store.createKey(newKey({ balanceMicros: 10_000_000 }));
+      const ids: string[] = [];
+      for (const model of ['viduq3', 'viduq3', 'happyhorse-1.0']) ids.push((await store.createTask(newTask(key.id, { model }), { maxConcurrentTasks: null })).task.id);
+      expect(await store.countUnfinished()).toBe(3);
+      expect(await store.countUnfinished('viduq3')).toBe(2);
+      // A change the event loop's connection has not committed: the thread's connection does not see it, a
+      // count on the loop's connection would.
+      store.db.exec('BEGIN IMMEDIATE');
+      store.db.prepare("UPDATE tasks SET phase = 'done', status = 'failed' WHERE id = ?").run(ids[0]);
+      try {
+        expect(await store.countUnfinished()).toBe(3);
+        expect(await store.countUnfinished('viduq3')).toBe(2);
+        (store as unknown as { checkpointer: { fail(e: Error): void } }).checkpointer.fail(new Error('thread lost'));
+        expect(await store.countUnfinished()).toBe(2);
+        expect(await store.countUnfinished('viduq3')).toBe(1);
+      } finally {
+        store.db.exec('ROLLBACK');
+      }
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -440,7 +440,16 @@ export class SqliteStore implements Store {
     return r.t === null ? undefined : Number(r.t);
   }
 
+  /** Counted on the checkpointer's thread where there is one: off the event loop (checkpointer.ts). */
   async countUnfinished(model?: string): Promise<number> {
+    const thread = this.checkpointer;
+    if (thread && !thread.failed) {
+      try {
+        return await thread.countUnfinished(model);
+      } catch {
+        // The thread failed (it says so where checkpoints fall back); count here.
+      }
+    }
     const r = (model ? this.s.countActiveModel.get(model) : this.s.countActive.get()) as Row;
     return Number(r.n);
   }
