@@ -7,8 +7,9 @@
  *
  * The store is prefilled by this checkout, so what a migration of this checkout puts in the file (as
  * migration 2's constraints) reaches every version: to measure such a change, put the other version's copy
- * back in its own schema first (item 33 of that decision restored version 1's CREATE text). Submits grow each version's store by what it accepted, so polls, read over the prefilled tasks,
- * are best measured first (the default order).
+ * back in its own schema first (item 33 of that decision restored version 1's CREATE text). Submits grow
+ * each version's store by what it accepted, so polls, read over the prefilled tasks, are best measured
+ * first (the default order).
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHECK_REWRITES, SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
+import { CHECK_REWRITES, editCreateStatements, SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
 import { newKey, newTask } from '../contracts/store.contract.ts';
 import { removeScratch, scratchDir } from '../helpers/sqliteScratch.ts';
@@ -29,11 +29,7 @@ function versionOneFile(edit: (sql: string) => string = (s) => s): string {
 function backToVersionOne(file: string): void {
   const db = new Database(file);
   try {
-    db.unsafeMode(true);
-    db.pragma('writable_schema = ON');
-    for (const r of CHECK_REWRITES) db.prepare('UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE name = ?').run(r.to, r.from, r.table);
-    db.pragma(`schema_version = ${(db.pragma('schema_version', { simple: true }) as number) + 1}`);
-    db.pragma('writable_schema = OFF');
+    editCreateStatements(db, CHECK_REWRITES.map((r) => ({ table: r.table, from: r.to, to: r.from })));
     db.prepare('DELETE FROM schema_migrations WHERE version > 1').run();
   } finally {
     db.close();

@@ -14,9 +14,10 @@
  * backfill, and syncs the database file. The next commit then writes from the start of the WAL
  * (docs/decisions/0012-performance.md).
  *
- * The same thread answers the unfinished-task counts (`count`) of the queue limits and the metrics: a
- * count scans an index of every unfinished task, 6–9 ms with 175,000–250,000 of them, and on the event loop
- * every request waited behind it. On this connection it reads the last commit, as it would on the loop.
+ * The same thread runs reads too long for the event loop (`readValue`): the unfinished-task counts of the
+ * queue limits and the metrics scan an index of every unfinished task, 6–9 ms with 175,000–250,000 of them,
+ * and on the event loop every request waited behind them. On this connection a read sees the last commit,
+ * as it would on the loop.
  *
  * The worker is plain JavaScript evaluated in the thread: it needs no TypeScript loader.
  */
@@ -34,20 +35,19 @@ db.pragma('busy_timeout = 10000');
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 0');
 const walFd = fs.openSync(workerData.file + '-wal', 'r+');
-// Prepared at the first count: the thread may serve a database without the store's tables (tests).
-let countAll = null;
-let countModel = null;
-parentPort.on('message', ({ id, op, model }) => {
+// Prepared at their first use, by SQL text.
+const reads = new Map();
+parentPort.on('message', ({ id, op, sql, args }) => {
   if (op === 'close') {
     fs.closeSync(walFd);
     db.close();
     process.exit(0);
   }
-  if (op === 'count') {
+  if (op === 'read') {
     try {
-      countAll ??= db.prepare("SELECT count(*) FROM tasks WHERE phase != 'done'").pluck();
-      countModel ??= db.prepare("SELECT count(*) FROM tasks WHERE phase != 'done' AND model = ?").pluck();
-      parentPort.postMessage({ id, n: model === undefined ? countAll.get() : countModel.get(model) });
+      let read = reads.get(sql);
+      if (!read) reads.set(sql, (read = db.prepare(sql).pluck()));
+      parentPort.postMessage({ id, value: read.get(...args) });
     } catch (e) {
       parentPort.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
     }
@@ -71,7 +71,7 @@ export interface CheckpointResult {
   checkpointed: number;
 }
 
-type Reply = CheckpointResult | { n: number };
+type Reply = CheckpointResult | { value: unknown };
 
 export class WalCheckpointer {
   private worker: Worker | null = null;
@@ -111,9 +111,9 @@ export class WalCheckpointer {
     return (await this.call({ op: 'finish' })) as CheckpointResult;
   }
 
-  /** Unfinished tasks, of one model or of all, as of the last commit. */
-  async countUnfinished(model?: string): Promise<number> {
-    return ((await this.call({ op: 'count', model })) as { n: number }).n;
+  /** The first column of the first row `sql` reads with `args`, as of the last commit. */
+  async readValue(sql: string, args: unknown[]): Promise<unknown> {
+    return ((await this.call({ op: 'read', sql, args })) as { value: unknown }).value;
   }
 
   /** Closes the thread's connection and ends the thread. */
@@ -127,18 +127,13 @@ export class WalCheckpointer {
     await exited;
   }
 
-  private call(message: { op: 'backfill' | 'finish' | 'count'; model?: string }): Promise<Reply> {
+  private call(message: { op: 'backfill' | 'finish' } | { op: 'read'; sql: string; args: unknown[] }): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.thread().postMessage({ id, ...message });
     });
-  }
-
-  /** Whether the thread has failed: its callers then do the work themselves. */
-  get failed(): boolean {
-    return this.failure !== null;
   }
 
   private fail(e: Error): void {

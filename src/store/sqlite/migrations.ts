@@ -128,43 +128,56 @@ CREATE TABLE webhook_attempts (
   {
     version: 2,
     name: 'CHECK constraints as comparisons, not IN lists',
-    apply: (db) => rewriteChecks(db),
+    apply: (db) => editCreateStatements(db, CHECK_REWRITES),
   },
 ];
 
-const oneOf = (column: string, values: string[]) => `CHECK (${values.map((v) => `${column} = '${v}'`).join(' OR ')})`;
+/** A CHECK of version 1 that lists constants with IN, and the same constraint as comparisons. */
+function inListAsComparisons(table: string, column: string, values: string[]) {
+  return {
+    table,
+    from: `CHECK (${column} IN (${values.map((v) => `'${v}'`).join(',')}))`,
+    to: `CHECK (${values.map((v) => `${column} = '${v}'`).join(' OR ')})`,
+  };
+}
 
-/** Each CHECK of version 1 that lists constants with IN, and the same constraint as comparisons. */
-export const CHECK_REWRITES: { table: string; from: string; to: string }[] = [
-  { table: 'tasks', from: "CHECK (status IN ('pending','processing','completed','failed','cancelled'))", to: oneOf('status', ['pending', 'processing', 'completed', 'failed', 'cancelled']) },
-  { table: 'tasks', from: "CHECK (phase IN ('queued','submitted','collecting','done'))", to: oneOf('phase', ['queued', 'submitted', 'collecting', 'done']) },
-  { table: 'ledger', from: "CHECK (kind IN ('topup','adjustment','hold','settle','release','refund'))", to: oneOf('kind', ['topup', 'adjustment', 'hold', 'settle', 'release', 'refund']) },
+/** Version 2's edits. */
+export const CHECK_REWRITES: CreateStatementEdit[] = [
+  inListAsComparisons('tasks', 'status', ['pending', 'processing', 'completed', 'failed', 'cancelled']),
+  inListAsComparisons('tasks', 'phase', ['queued', 'submitted', 'collecting', 'done']),
+  inListAsComparisons('ledger', 'kind', ['topup', 'adjustment', 'hold', 'settle', 'release', 'refund']),
 ];
 
+/** Text `from` in table `table`'s CREATE statement, replaced by `to`. */
+export interface CreateStatementEdit {
+  table: string;
+  from: string;
+  to: string;
+}
+
 /**
- * Version 2. SQLite checks `x IN ('a', 'b', 'c')` (more than two constants) by building an ephemeral index
- * of the list every time a statement runs: each task INSERT built two and each ledger INSERT one, 3 µs and
- * 1.5–2 µs of a submit's ~50 µs in the store (docs/decisions/0012-performance.md, item 33). An OR of
- * comparisons is the same constraint without it.
+ * Version 2 rewrote version 1's CHECK constraints. SQLite checks `x IN ('a', 'b', 'c')` (more than two
+ * constants) by building an ephemeral index of the list every time a statement runs: each task INSERT built
+ * two and each ledger INSERT one, 3 µs and 1.5–2 µs of a submit's ~50 µs in the store
+ * (docs/decisions/0012-performance.md, item 33). An OR of comparisons is the same constraint without it.
  *
  * A CHECK constraint is not stored content, so this is SQLite's documented procedure for such changes
  * (sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes"): edit the table's CREATE
  * statement in sqlite_schema and bump schema_version, in O(1) instead of copying every task and ledger row.
  * Every existing row satisfies the new form, since it is the old one spelled out. better-sqlite3 opens
  * connections in SQLite's defensive mode, which refuses writes to sqlite_schema; it is lifted for this
- * transaction only.
+ * call only. Each `from` must appear exactly once: anything else is a schema these edits do not know.
  */
-function rewriteChecks(db: Database.Database): void {
+export function editCreateStatements(db: Database.Database, edits: CreateStatementEdit[]): void {
   db.unsafeMode(true);
   try {
     const schemaVersion = db.pragma('schema_version', { simple: true }) as number;
     db.pragma('writable_schema = ON');
     const read = db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck();
     const write = db.prepare("UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?");
-    for (const { table, from, to } of CHECK_REWRITES) {
+    for (const { table, from, to } of edits) {
       const sql = read.get(table) as string;
-      // The text is version 1's, as written: anything else means a schema this migration does not know.
-      if (sql.split(from).length !== 2) throw new Error(`migration 2: the ${table} table's CREATE statement does not hold ${from} exactly once`);
+      if (sql.split(from).length !== 2) throw new Error(`the ${table} table's CREATE statement does not hold ${from} exactly once`);
       write.run(sql.replace(from, to), table);
     }
     db.pragma(`schema_version = ${schemaVersion + 1}`);

@@ -442,16 +442,16 @@ export class SqliteStore implements Store {
 
   /** Counted on the checkpointer's thread where there is one: off the event loop (checkpointer.ts). */
   async countUnfinished(model?: string): Promise<number> {
-    const thread = this.checkpointer;
-    if (thread && !thread.failed) {
+    const count = model ? this.s.countActiveModel : this.s.countActive;
+    const args = model ? [model] : [];
+    if (this.checkpointer) {
       try {
-        return await thread.countUnfinished(model);
+        return Number(await this.checkpointer.readValue(count.source, args));
       } catch {
         // The thread failed (it says so where checkpoints fall back); count here.
       }
     }
-    const r = (model ? this.s.countActiveModel.get(model) : this.s.countActive.get()) as Row;
-    return Number(r.n);
+    return Number((count.get(...args) as Row).n);
   }
 
   async findOverdue(now: number, limit: number): Promise<TaskRecord[]> {
