@@ -34,8 +34,11 @@ export interface CostRow {
   prefillSeconds: number;
   pollRatio: number;
   pollP99Open: number;
+  /** The bare baseline's p99 at the same offered rate, just before. */
+  baselinePollP99Open: number;
   submitRatio: number;
   submitP99Open: number;
+  baselineSubmitP99Open: number;
   pollRps: number;
   submitRps: number;
   baselinePollRps: number;
@@ -121,7 +124,9 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
       const submit = await submitScenario(urls, key.key, stage.timing, `submit${label}`);
       gatewayRss = rssOf(gw.pid);
       const pick = (o: typeof poll, name: string) => o.figures.find((f) => f.name.startsWith(name));
-      const openP99 = (o: typeof poll) => o.figures.find((f) => f.name.startsWith('p99 at') && f.name.endsWith('offered'))?.value ?? NaN;
+      const openFigure = (o: typeof poll) => o.figures.find((f) => f.name.startsWith('p99 at') && f.name.endsWith('offered'));
+      const openP99 = (o: typeof poll) => openFigure(o)?.value ?? NaN;
+      const baselineOpenP99 = (o: typeof poll) => openFigure(o)?.reference?.value ?? NaN;
       const pollRaw = poll.raw as { baseline: { rps: number }; reelay: { rps: number } };
       const submitRaw = submit.raw as typeof pollRaw;
       rows.push({
@@ -130,8 +135,10 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
         prefillSeconds,
         pollRatio: pick(poll, 'throughput')?.ratio ?? NaN,
         pollP99Open: openP99(poll),
+        baselinePollP99Open: baselineOpenP99(poll),
         submitRatio: pick(submit, 'throughput')?.ratio ?? NaN,
         submitP99Open: openP99(submit),
+        baselineSubmitP99Open: baselineOpenP99(submit),
         pollRps: pollRaw.reelay.rps,
         submitRps: submitRaw.reelay.rps,
         baselinePollRps: pollRaw.baseline.rps,

@@ -45,7 +45,9 @@ const FULL: Sizes = {
   rehost: { downloads: 100, bytes: 50 * 1024 * 1024 },
   portkeyTiming: { warmupSeconds: 2, seconds: 6, rounds: 1, openSeconds: 0 },
   portkeyTasks: 5000,
-  postgres: { tasks: 100_000, timing: { warmupSeconds: 3, seconds: 6, rounds: 2, openSeconds: 10 }, spreadKeys: 16, workerSeconds: 5 },
+  // Its open loop runs 6 s, not 10: PostgreSQL on these 2 cores answers a fraction of the target rate, and a
+  // longer run only grows the queue; the time pays for the baseline's open-loop reference runs.
+  postgres: { tasks: 100_000, timing: { warmupSeconds: 3, seconds: 6, rounds: 2, openSeconds: 6 }, spreadKeys: 16, workerSeconds: 5 },
 };
 
 const SMOKE: Sizes = {

@@ -70,7 +70,9 @@ export function renderMarkdown(out: RunOutcome): string {
     'sends its next request when the answer arrives); at saturation a closed loop\'s latency is connections ÷',
     'throughput, so latency targets are read in a second, open-loop run that offers exactly the target rate',
     '(target ratio × the baseline\'s rate), evenly paced: request i is due at i ÷ rate, and its latency counts from',
-    'then, so time spent waiting for a free connection is counted (the coordinated-omission correction). "CPU per answer" is',
+    'then, so time spent waiting for a free connection is counted (the coordinated-omission correction). The bare',
+    'baseline is run the same way at the same rate right before, and its latency is the reference of those figures:',
+    'what this machine and the load generator give a server that does nothing. "CPU per answer" is',
     'the server process\'s CPU time (user + system) divided by its answers — a figure that, unlike throughput,',
     'barely depends on what else the machine is doing; baseline ÷ reelay CPU is the throughput ratio an otherwise',
     'idle machine would show.',
@@ -96,11 +98,11 @@ export function renderMarkdown(out: RunOutcome): string {
       'the number of tasks it names.',
       '',
     );
-    L.push('| stored tasks | DB size | poll req/s (baseline) | poll ratio | poll p99 at target rate | submit req/s (baseline) | submit ratio | submit p99 at target rate | reelay RSS |');
+    L.push('| stored tasks | DB size | poll req/s (baseline) | poll ratio | poll p99 at target rate (baseline) | submit req/s (baseline) | submit ratio | submit p99 at target rate (baseline) | reelay RSS |');
     L.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of out.costCurve.rows) {
       L.push(
-        `| ${fmtCount(r.storedTasks)} | ${fmt(r.dbBytes / 2 ** 20, 'MiB')} | ${fmt(r.pollRps)} (${fmt(r.baselinePollRps)}) | ${fmt(r.pollRatio)} | ${fmt(r.pollP99Open, 'ms')} | ${fmt(r.submitRps)} (${fmt(r.baselineSubmitRps)}) | ${fmt(r.submitRatio)} | ${fmt(r.submitP99Open, 'ms')} | ${fmt(r.gatewayRss / 2 ** 20, 'MiB')} |`,
+        `| ${fmtCount(r.storedTasks)} | ${fmt(r.dbBytes / 2 ** 20, 'MiB')} | ${fmt(r.pollRps)} (${fmt(r.baselinePollRps)}) | ${fmt(r.pollRatio)} | ${fmt(r.pollP99Open, 'ms')} (${fmt(r.baselinePollP99Open, 'ms')}) | ${fmt(r.submitRps)} (${fmt(r.baselineSubmitRps)}) | ${fmt(r.submitRatio)} | ${fmt(r.submitP99Open, 'ms')} (${fmt(r.baselineSubmitP99Open, 'ms')}) | ${fmt(r.gatewayRss / 2 ** 20, 'MiB')} |`,
       );
     }
     L.push('');

@@ -1,9 +1,9 @@
 /**
  * WAL checkpoints off the event loop (checkpointer.ts, groupCommit.ts): a backfill runs beside the commits;
- * the next sync is then the checkpointer's `finish`, and the writes it covers settle only when it has
- * synced; if the checkpointer fails, plain syncs go on and SQLite's own checkpoints take over. On a real
- * store the WAL keeps starting again from its beginning instead of growing with every write. The same
- * thread counts unfinished tasks, off the event loop.
+ * the next sync is then the checkpointer's `finish`, and the writes it covers settle once it has synced the
+ * WAL (before its copy ends), while later writes wait for the copy; if the checkpointer fails, plain syncs
+ * go on and SQLite's own checkpoints take over. On a real store the WAL keeps starting again from its
+ * beginning instead of growing with every write. The same thread counts unfinished tasks, off the event loop.
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,7 +18,7 @@ afterEach(removeScratch);
 
 /** Checkpoints whose every call waits until the test ends it. */
 function fakeCheckpoints() {
-  const calls: { op: 'backfill' | 'finish'; d: ReturnType<typeof deferred> }[] = [];
+  const calls: { op: 'backfill' | 'finish'; d: ReturnType<typeof deferred>; synced?: () => void }[] = [];
   const disabled: unknown[] = [];
   const c: WalCheckpoints = {
     backfill: () => {
@@ -26,9 +26,9 @@ function fakeCheckpoints() {
       calls.push({ op: 'backfill', d });
       return d.promise;
     },
-    finish: () => {
+    finish: (synced) => {
       const d = deferred();
-      calls.push({ op: 'finish', d });
+      calls.push({ op: 'finish', d, synced });
       return d.promise;
     },
     disable: (e) => disabled.push(e),
@@ -65,6 +65,36 @@ describe('checkpoints at the group commit', () => {
     calls[1].d.resolve();
     await w;
     expect(gc.checkpointRounds).toBe(1);
+  });
+
+  it("answers a finish round's writes once the WAL is synced, and commits nothing more until the copy is done", async () => {
+    const db = scratchDb();
+    const { c, calls } = fakeCheckpoints();
+    const gc = new GroupCommit(db, 256, () => Promise.resolve(), c);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    await gc.run(() => insert.run(1));
+    await tick();
+    calls[0].d.resolve();
+    await tick();
+
+    let first = false;
+    const w1 = gc.run(() => insert.run(2)).then(() => (first = true));
+    await tick();
+    await tick();
+    expect(calls.map((x) => x.op)).toEqual(['backfill', 'finish']);
+    // A write arriving while the checkpointer copies is not committed: the WAL must be copied whole.
+    let second = false;
+    const w2 = gc.run(() => insert.run(3)).then(() => (second = true));
+    await tick();
+    expect(first).toBe(false);
+    calls[1].synced!();
+    await tick();
+    expect(first).toBe(true);
+    expect(second).toBe(false);
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
+    calls[1].d.resolve();
+    await Promise.all([w1, w2]);
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 3 });
   });
 
   it('a failed finish falls back to a sync for its writes and hands checkpoints back to SQLite', async () => {
@@ -121,7 +151,9 @@ describe('the checkpoint thread', () => {
       expect(r.log).toBeGreaterThan(0);
       expect(r.checkpointed).toBe(r.log);
       insert.run(50);
-      const f = await c.finish();
+      let synced = false;
+      const f = await c.finish(() => (synced = true));
+      expect(synced).toBe(true);
       expect(f.checkpointed).toBe(f.log);
     } finally {
       await c.close();

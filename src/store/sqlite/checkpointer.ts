@@ -55,8 +55,11 @@ parentPort.on('message', ({ id, op, sql, args }) => {
   }
   try {
     // finish: the writes waiting for this round are durable once the WAL is synced, whether or not
-    // the checkpoint below finds frames to copy.
-    if (op === 'finish') fs.fdatasyncSync(walFd);
+    // the checkpoint below finds frames to copy, so they are told at once.
+    if (op === 'finish') {
+      fs.fdatasyncSync(walFd);
+      parentPort.postMessage({ id, synced: true });
+    }
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
     parentPort.postMessage({ id, log: r.log, checkpointed: r.checkpointed });
   } catch (e) {
@@ -76,7 +79,7 @@ type Reply = CheckpointResult | { value: unknown };
 export class WalCheckpointer {
   private worker: Worker | null = null;
   private nextId = 0;
-  private readonly waiting = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(r: Reply): void; reject(e: Error): void; synced?: () => void }>();
   private failure: Error | null = null;
 
   constructor(private readonly file: string) {}
@@ -88,9 +91,10 @@ export class WalCheckpointer {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, driver } });
     // An idle checkpointer does not keep the process alive.
     worker.unref();
-    worker.on('message', (m: Reply & { id: number; error?: string }) => {
+    worker.on('message', (m: Reply & { id: number; error?: string; synced?: true }) => {
       const w = this.waiting.get(m.id);
       if (!w) return;
+      if (m.synced) return w.synced?.();
       this.waiting.delete(m.id);
       if (m.error !== undefined) w.reject(new Error(`the store's thread failed: ${m.error}`));
       else w.resolve(m);
@@ -106,9 +110,12 @@ export class WalCheckpointer {
     return (await this.call({ op: 'backfill' })) as CheckpointResult;
   }
 
-  /** Syncs the WAL (every commit so far is durable when this resolves), then copies what is left of it. */
-  async finish(): Promise<CheckpointResult> {
-    return (await this.call({ op: 'finish' })) as CheckpointResult;
+  /**
+   * Syncs the WAL, then copies what is left of it. Every commit so far is durable once `synced` is called,
+   * before the copy and the database file's sync (most of the time), or at the latest when this resolves.
+   */
+  async finish(synced?: () => void): Promise<CheckpointResult> {
+    return (await this.call({ op: 'finish' }, synced)) as CheckpointResult;
   }
 
   /** The first column of the first row `sql` reads with `args`, as of the last commit. */
@@ -127,11 +134,11 @@ export class WalCheckpointer {
     await exited;
   }
 
-  private call(message: { op: 'backfill' | 'finish' } | { op: 'read'; sql: string; args: unknown[] }): Promise<Reply> {
+  private call(message: { op: 'backfill' | 'finish' } | { op: 'read'; sql: string; args: unknown[] }, synced?: () => void): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { resolve, reject, synced });
       this.thread().postMessage({ id, ...message });
     });
   }

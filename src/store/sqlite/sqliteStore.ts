@@ -86,7 +86,7 @@ export class SqliteStore implements Store {
     if (this.checkpointer) this.db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`);
     const checkpoints = this.checkpointer && {
       backfill: () => this.checkpointer!.backfill(),
-      finish: () => this.checkpointer!.finish(),
+      finish: (synced: () => void) => this.checkpointer!.finish(synced),
       disable: (e: unknown) => {
         // Whatever went wrong on the thread, SQLite's own checkpoints keep the WAL from growing.
         if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
