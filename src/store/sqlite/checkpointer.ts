@@ -111,8 +111,9 @@ export class WalCheckpointer {
   }
 
   /**
-   * Syncs the WAL, then copies what is left of it. Every commit so far is durable once `synced` is called,
-   * before the copy and the database file's sync (most of the time), or at the latest when this resolves.
+   * Syncs the WAL, then copies what is left of it. `synced` is called right after the WAL's sync, before the
+   * copy and the database file's sync: every commit so far is durable then. If that sync fails, `synced` is
+   * not called and this rejects.
    */
   async finish(synced?: () => void): Promise<CheckpointResult> {
     return (await this.call({ op: 'finish' }, synced)) as CheckpointResult;
