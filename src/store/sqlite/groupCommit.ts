@@ -176,13 +176,13 @@ export class GroupCommit {
     // checkpoint's copy and the database file's sync (2–3 ms): its writes are answered then, while the
     // writes that arrive meanwhile still wait for the whole round.
     let told = false;
-    const durable = () => {
+    const tellDurable = () => {
       if (told) return;
       told = true;
       this.syncs++;
       for (const { item, outcome } of covered) settle(item, outcome);
     };
-    this.durable(durable).then(durable, (e: unknown) => {
+    this.durable(tellDurable).then(tellDurable, (e: unknown) => {
       // Committed but perhaps not on disk: nobody may be told it is done.
       if (!told) for (const { item } of covered) item.reject(e);
     }).finally(() => {
