@@ -93,8 +93,11 @@ export async function httpScenario(
     const rate = Math.max(1, Math.round(baseline.rps * target.ratio));
     // The bare server at the same offered rate, through the same generator, right before: what this machine
     // and the generator give any server at that rate (it was warmed by its closed-loop runs just now).
-    const floor = await runLoad({ ...shape, url: urls.baseline.url, expectStatus: 200, warmupSeconds: 0.5, seconds: Math.min(timing.openSeconds, BASELINE_OPEN_SECONDS), overallRate: rate });
-    const open = await runLoad({ ...shape, url: urls.reelay.url, seconds: timing.openSeconds, overallRate: rate });
+    const floor = await runLoad(
+      { ...shape, url: urls.baseline.url, expectStatus: 200, warmupSeconds: 0.5, seconds: Math.min(timing.openSeconds, BASELINE_OPEN_SECONDS), overallRate: rate },
+      urls.baseline.pid,
+    );
+    const open = await runLoad({ ...shape, url: urls.reelay.url, seconds: timing.openSeconds, overallRate: rate }, urls.reelay.pid);
     raw.open = { offered: rate, ...open };
     raw.baselineOpen = { offered: rate, ...floor };
     const kept = open.rps / rate;

@@ -2,6 +2,7 @@
  * Running load: the spec the load-generator process takes, and what it reports.
  */
 import { cpuMsOf, spawnChild, type Child } from './proc.ts';
+import { placeGenerator, placeServer } from './cpuPlacement.ts';
 
 export interface LoadRequest {
   method: 'GET' | 'POST';
@@ -76,6 +77,10 @@ export async function runLoad(spec: LoadSpec, serverPid?: number, companion?: Cp
   generator ??= spawnChild('loadgen', 'loadgenMain.ts');
   const gen = await generator;
   const before = companion ? await companion.snapshot() : undefined;
+  // The server's event loop on a CPU of its own, the generator beside it (cpuPlacement.ts): set before every
+  // load, since threads started since the last one inherit their parent's CPUs.
+  placeGenerator(gen.pid);
+  if (serverPid) placeServer(serverPid);
   const cpu0 = serverPid ? cpuMsOf(serverPid) : 0;
   const r = await gen.call<LoadResult>('run', spec);
   const answers = Math.max(1, r.ok + r.other + r.warmupAnswers);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT_DIR } from './proc.ts';
+import { placement } from './cpuPlacement.ts';
 
 export interface MachineInfo {
   date: string;
@@ -17,6 +18,8 @@ export interface MachineInfo {
   autocannon: string;
   sqlite: string;
   loadAverage: number[];
+  /** How the servers' event loops and the load generator were placed on the CPUs (cpuPlacement.ts). */
+  placement: string;
 }
 
 function version(pkg: string): string {
@@ -55,5 +58,6 @@ export function machineInfo(): MachineInfo {
     autocannon: version('autocannon'),
     sqlite: version('better-sqlite3'),
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    placement: placement(),
   };
 }

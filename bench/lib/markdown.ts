@@ -58,6 +58,7 @@ export function renderMarkdown(out: RunOutcome): string {
   L.push(`| Node | ${m.node} |`);
   L.push(`| reelay | ${m.reelay}, commit ${m.commit} |`);
   L.push(`| load generator | autocannon ${m.autocannon} (closed loop) and an evenly paced open loop of the bench's own (bench/lib/pacedLoad.ts), in their own process, 64 connections |`);
+  L.push(`| CPU placement | ${m.placement} |`);
   L.push(`| store | embedded SQLite (better-sqlite3 ${m.sqlite}), synchronous=FULL (the default) |`);
   if (out.postgres) L.push(postgresHeadRow(out));
   L.push('');
@@ -66,7 +67,8 @@ export function renderMarkdown(out: RunOutcome): string {
     'Every figure is compared with a reference measured in the same run, side by side: the **baseline** is a bare',
     '`node:http` server answering a small JSON, loaded by the same load generator with the same requests and',
     'connections right before reelay (alternating, for the main stage, over two rounds). Ratios are value ÷ reference.',
-    'Each server runs in its own process, as does the load generator. Throughput is closed loop (each connection',
+    'Each server runs in its own process, as does the load generator, and where the machine allows, every server\'s event loop',
+    'runs alone on a CPU of its own (the table above; bench/lib/cpuPlacement.ts). Throughput is closed loop (each connection',
     'sends its next request when the answer arrives); at saturation a closed loop\'s latency is connections ÷',
     'throughput, so latency targets are read in a second, open-loop run that offers exactly the target rate',
     '(target ratio × the baseline\'s rate), evenly paced: request i is due at i ÷ rate, and its latency counts from',
@@ -303,7 +305,7 @@ export function mergeMarkdown(file: string, out: RunOutcome, stages: string[]): 
     const at = head.findIndex((l) => l.startsWith('| store |'));
     head.splice(at >= 0 ? at + 1 : head.length, 0, freshPg);
   }
-  const stamp = `- \`${stages.join(',')}\`: ${m.date.slice(0, 16).replace('T', ' ')} UTC, \`node bench/run.js --only=${stages.join(',')}\`, ${Math.round(out.seconds)} s; ${m.cpu}, ${m.cores} cores, load average ${m.loadAverage.join(', ')}; reelay ${m.reelay}, ${reelayCommit(m.commit)}`;
+  const stamp = `- \`${stages.join(',')}\`: ${m.date.slice(0, 16).replace('T', ' ')} UTC, \`node bench/run.js --only=${stages.join(',')}\`, ${Math.round(out.seconds)} s; ${m.cpu}, ${m.cores} cores, load average ${m.loadAverage.join(', ')}; CPU placement: ${m.placement}; reelay ${m.reelay}, ${reelayCommit(m.commit)}`;
   const intro = 'Stages measured again since, on their own (their rows and sections below are from these runs):';
   const stampAt = head.indexOf(intro);
   if (stampAt < 0) {
