@@ -6,7 +6,9 @@
  * --out=FILE|none (default BENCHMARKS.md in a full run, none in smoke; with --only the stages' rows and
  * sections in FILE are replaced and the rest kept), --json=FILE (all figures and raw results),
  * --keep (keep the work dir). BENCH_POSTGRES_URL: the PostgreSQL server of the postgres stage (skipped with
- * a note when unreachable, a failure when CI is set). Env: BENCH_PROFILE_DIR=dir writes a CPU profile of every reelay process.
+ * a note when unreachable, a failure when CI is set). Env: BENCH_PROFILE_DIR=dir writes a CPU profile of every reelay process;
+ * BENCH_NO_PINNING=1 leaves every thread to the scheduler instead of giving each server's event loop a CPU of its own
+ * (lib/cpuPlacement.ts).
  * `--profile=submit|poll|validation [--seconds=N] [--tasks=N]` profiles one request path instead (profile.ts);
  * `--ab=<other checkout>` compares two versions of reelay side by side (ab.ts).
  */
