@@ -34,7 +34,12 @@ function hasTaskset(): boolean {
   }
 }
 
-const enabled = cpus >= 2 && process.env.BENCH_NO_PINNING !== '1' && hasTaskset();
+let enabledCache: boolean | undefined;
+/** Whether threads are placed: looked up at the first use, not when this module is imported. */
+function enabled(): boolean {
+  enabledCache ??= cpus >= 2 && process.env.BENCH_NO_PINNING !== '1' && hasTaskset();
+  return enabledCache;
+}
 
 function setMask(tid: number, list: string): void {
   try {
@@ -54,19 +59,19 @@ function threadsOf(pid: number): number[] {
 
 /** The server's event loop (its main thread) alone on the last CPU; its other threads on the rest. */
 export function placeServer(pid: number): void {
-  if (!enabled) return;
+  if (!enabled()) return;
   for (const tid of threadsOf(pid)) setMask(tid, tid === pid ? String(loopCpu) : others);
 }
 
 /** Every thread of the load generator off the servers' loop CPU. */
 export function placeGenerator(pid: number): void {
-  if (!enabled) return;
+  if (!enabled()) return;
   for (const tid of threadsOf(pid)) setMask(tid, others);
 }
 
 /** One line for BENCHMARKS.md: how the processes were placed in this run. */
 export function placement(): string {
-  if (!enabled) {
+  if (!enabled()) {
     return cpus < 2
       ? 'not pinned (one CPU)'
       : process.env.BENCH_NO_PINNING === '1'

@@ -74,12 +74,12 @@ let generator: Promise<Child> | null = null;
  * idle between loads, never the orchestrator's or a server's event loop.
  */
 export async function runLoad(spec: LoadSpec, serverPid?: number, companion?: CpuMeter): Promise<LoadResult> {
-  generator ??= spawnChild('loadgen', 'loadgenMain.ts');
+  // Its threads are placed once: the ones it starts later inherit the mask (cpuPlacement.ts).
+  generator ??= spawnChild('loadgen', 'loadgenMain.ts').then((g) => (placeGenerator(g.pid), g));
   const gen = await generator;
   const before = companion ? await companion.snapshot() : undefined;
-  // The server's event loop on a CPU of its own, the generator beside it (cpuPlacement.ts): set before every
-  // load, since threads started since the last one inherit their parent's CPUs.
-  placeGenerator(gen.pid);
+  // The server's event loop on a CPU of its own (cpuPlacement.ts): set before every load, since threads the
+  // server started since the last one inherit its main thread's CPU.
   if (serverPid) placeServer(serverPid);
   const cpu0 = serverPid ? cpuMsOf(serverPid) : 0;
   const r = await gen.call<LoadResult>('run', spec);
