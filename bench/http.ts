@@ -16,6 +16,7 @@ export interface Targets {
 }
 import { runLoad, type LoadRequest } from './lib/load.ts';
 import { figure, type Figure } from './lib/report.ts';
+import { bySecond } from './lib/pacedLoad.ts';
 
 export interface Timing {
   warmupSeconds: number;
@@ -116,9 +117,14 @@ export async function httpScenario(
         unit: 'ms',
         reference: { name: 'baseline at the same rate', value: floor.corrected.p99 },
         target: { on: 'value', op: '<=', limit: target.p99Ms },
-        note: `open loop, evenly paced, ${CONNECTIONS} connections, ${Math.round(open.rps)} req/s answered (${Math.round(kept * 100)}% of offered)${kept < 0.97 ? ': could not keep up' : ''}${open.generatorLateMs ? `; the load generator's own lateness p99 ${open.generatorLateMs.p99.toFixed(1)} ms, max ${open.generatorLateMs.max.toFixed(1)} ms` : ''}; the bare baseline at the same rate (${Math.min(timing.openSeconds, BASELINE_OPEN_SECONDS)} s, just before): p50 ${floor.corrected.p50.toFixed(2)} ms, p99 ${floor.corrected.p99.toFixed(2)} ms`,
+        note: `open loop, evenly paced, ${CONNECTIONS} connections, ${Math.round(open.rps)} req/s answered (${Math.round(kept * 100)}% of offered)${kept < 0.97 ? ': could not keep up' : ''}${open.generatorLateMs ? `; the load generator's own lateness p99 ${open.generatorLateMs.p99.toFixed(1)} ms, max ${open.generatorLateMs.max.toFixed(1)} ms` : ''}${wrap('; ', bySecond(open.secondP99Ms, target.p99Ms), '')}; the bare baseline at the same rate (${Math.min(timing.openSeconds, BASELINE_OPEN_SECONDS)} s, just before): p50 ${floor.corrected.p50.toFixed(2)} ms, p99 ${floor.corrected.p99.toFixed(2)} ms${wrap(' (', bySecond(floor.secondP99Ms, target.p99Ms), ')')}`,
       }),
     );
   }
   return { figures, raw };
+}
+
+/** `text` between `before` and `after`, or nothing when it is empty. */
+function wrap(before: string, text: string, after: string): string {
+  return text ? `${before}${text}${after}` : '';
 }

@@ -53,6 +53,8 @@ export interface LoadResult {
   corrected: { p50: number; p99: number };
   /** Open-loop runs: how late the generator itself sent requests that found a connection free, ms. */
   generatorLateMs?: { p99: number; max: number };
+  /** Open-loop runs: the p99 from due (ms) of the requests due in each whole second of the window. */
+  secondP99Ms?: number[];
   latencies?: number[];
   /** CPU time the server process used per answer (warm-up included), µs — when its pid was given. */
   cpuUsPerAnswer?: number;

@@ -116,6 +116,7 @@ async function paced(spec: LoadSpec, seconds: number, ids: string[] | null): Pro
     latencyMs: { p50: percentile(r.sent, 0.5), p90: percentile(r.sent, 0.9), p99: percentile(r.sent, 0.99), max: r.sent[n - 1] ?? NaN, mean: n ? sum / n : NaN },
     corrected: { p50: percentile(r.due, 0.5), p99: percentile(r.due, 0.99) },
     generatorLateMs: { p99: percentile(r.lateness, 0.99), max: r.lateness[r.lateness.length - 1] ?? NaN },
+    secondP99Ms: r.secondP99,
     ...(spec.keepLatencies ? { latencies: Array.from(r.sent) } : {}),
   };
 }

@@ -41,6 +41,11 @@ export interface PacedResult {
   unanswered: number;
   /** From the first request to the last answer: the window, or longer when the server fell behind. */
   seconds: number;
+  /**
+   * The p99 of the latencies from due (ms) of the requests due in each whole second of the window, in order:
+   * whether a p99 over the window comes from every second or from a few episodes.
+   */
+  secondP99: number[];
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -128,6 +133,8 @@ export function pacedLoad(spec: PacedSpec): Promise<PacedResult> {
   const interval = 1000 / spec.rate;
   const sent = new Float64Array(total);
   const due = new Float64Array(total);
+  /** When each answered request was due, ms from the start: which second of the window it belongs to. */
+  const dueOffset = new Float64Array(total);
   const late = new Float64Array(total);
   let answers = 0;
   let lates = 0;
@@ -149,6 +156,7 @@ export function pacedLoad(spec: PacedSpec): Promise<PacedResult> {
       statuses[status] = (statuses[status] ?? 0) + 1;
       if (status === spec.expectStatus) {
         sent[answers] = now - c.sentAt;
+        dueOffset[answers] = c.dueAt - start;
         due[answers++] = now - c.dueAt;
       } else other++;
       dispatch(c);
@@ -230,7 +238,31 @@ export function pacedLoad(spec: PacedSpec): Promise<PacedResult> {
         errors: errors + unanswered,
         unanswered,
         seconds: Math.max(spec.seconds, (lastAnswer - start) / 1000),
+        secondP99: p99PerSecond(due.subarray(0, answers), dueOffset.subarray(0, answers), Math.floor(spec.seconds)),
       });
     };
   });
+}
+
+/** The p99 of `latencies` per whole second of `offsets` (ms from the start), for the first `seconds` seconds. */
+export function p99PerSecond(latencies: Float64Array, offsets: Float64Array, seconds: number): number[] {
+  const perSecond: number[][] = Array.from({ length: seconds }, () => []);
+  for (let i = 0; i < latencies.length; i++) perSecond[Math.floor(offsets[i] / 1000)]?.push(latencies[i]);
+  return perSecond.map((l) => {
+    if (l.length === 0) return NaN;
+    l.sort((a, b) => a - b);
+    return l[Math.min(l.length - 1, Math.ceil(l.length * 0.99) - 1)];
+  });
+}
+
+/**
+ * The p99 of each second of an open-loop window, summed up: whether a miss over the window is every second's
+ * or a few episodes'. Information only; the target is judged over the whole window.
+ */
+export function bySecond(p99s: number[] | undefined, limitMs: number): string {
+  const s = (p99s ?? []).filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (s.length < 2) return '';
+  const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
+  const within = s.filter((v) => v <= limitMs).length;
+  return `p99 of each second: median ${ms(s[Math.floor((s.length - 1) / 2)])}, best ${ms(s[0])}, worst ${ms(s[s.length - 1])}, ${within} of ${s.length} seconds ≤ ${limitMs} ms`;
 }

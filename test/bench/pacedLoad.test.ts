@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pacedLoad } from '../../bench/lib/pacedLoad.ts';
+import { bySecond, p99PerSecond, pacedLoad } from '../../bench/lib/pacedLoad.ts';
 
 let server: http.Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
@@ -84,5 +84,37 @@ describe('paced open-loop load', () => {
     expect(r.sent[r.sent.length - 1]).toBeLessThan(100); // each answer itself is quick
     expect(r.due[Math.floor(r.due.length * 0.99)]).toBeGreaterThan(1000); // but the last ones were due long before
     expect(r.sent.length / r.seconds).toBeLessThan(60);
+  });
+
+  it('gives the p99 of each second of the window: a slow episode shows in its own second', async () => {
+    // Answers take 1 ms, except for 150 ms from 1.2 s into the window, when they take 40 ms.
+    let slowFrom = Infinity;
+    server = http.createServer((req, res) => {
+      req.resume();
+      const t = performance.now() - slowFrom;
+      const delay = t >= 0 && t < 150 ? 40 : 1;
+      req.on('end', () => setTimeout(() => res.end('{"ok":true}'), delay));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    setTimeout(() => (slowFrom = performance.now()), 1200);
+    const r = await pacedLoad({ url, connections: 16, rate: 300, seconds: 3, requests: get, ids: null, expectStatus: 200 });
+    expect(r.secondP99).toHaveLength(3);
+    expect(r.secondP99[0]).toBeLessThan(20);
+    expect(r.secondP99[1]).toBeGreaterThan(35);
+    expect(r.secondP99[2]).toBeLessThan(20);
+  });
+
+  it('computes each second\'s p99 from the requests due in it, and sums the seconds up against the target', () => {
+    // Second 0: 1..100 ms; second 1: 100 latencies of 2 ms; second 2: none (the server answered nothing due then).
+    const latencies = Float64Array.from([...Array.from({ length: 100 }, (_, i) => i + 1), ...Array(100).fill(2)]);
+    const offsets = Float64Array.from([...Array.from({ length: 100 }, (_, i) => i * 10), ...Array.from({ length: 100 }, (_, i) => 1000 + i * 10)]);
+    const p99s = p99PerSecond(latencies, offsets, 3);
+    expect(p99s.slice(0, 2)).toEqual([99, 2]);
+    expect(p99s[2]).toBeNaN();
+    expect(bySecond(p99s, 10)).toBe('p99 of each second: median 2.00 ms, best 2.00 ms, worst 99.0 ms, 1 of 2 seconds ≤ 10 ms');
+    // One second, or none, says nothing the p99 over the window does not.
+    expect(bySecond([3], 10)).toBe('');
+    expect(bySecond(undefined, 10)).toBe('');
   });
 });
