@@ -21,7 +21,6 @@ const SETTINGS: Record<string, Kind> = {
   database_pool_size: 'int',
   sqlite_synchronous: 'string',
   sqlite_cache_mib: 'int',
-  sqlite_commit_delay_ms: 'int',
   redis_url: 'string',
   redis_prefix: 'string',
   signing_secret: 'string',

@@ -59,8 +59,6 @@ export const configSchema = z
     sqlite_synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
     /** Most memory SQLite's page cache may hold, MiB (used only as the database grows into it). */
     sqlite_cache_mib: positiveInt.min(2).max(65536).default(256),
-    /** Under load, the least time between two commits of the embedded store, ms (0: commit at once). */
-    sqlite_commit_delay_ms: nonNegativeInt.max(100).default(2),
     redis_url: z.string().optional(),
     /** Prefix of every Redis key and channel (several gateways, or tests, may share one Redis). */
     redis_prefix: z.string().min(1).default('reelay:'),

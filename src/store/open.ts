@@ -10,13 +10,9 @@ import { SqliteStore } from './sqlite/sqliteStore.ts';
 import type { Store } from './types.ts';
 
 export async function openStore(
-  config: Pick<ReelayConfig, 'database_url' | 'data_dir' | 'sqlite_synchronous'> & { sqlite_cache_mib?: number; sqlite_commit_delay_ms?: number; database_pool_size?: number },
+  config: Pick<ReelayConfig, 'database_url' | 'data_dir' | 'sqlite_synchronous'> & { sqlite_cache_mib?: number; database_pool_size?: number },
   pgOptions: PostgresStoreOptions = {},
 ): Promise<Store> {
   if (config.database_url) return PostgresStore.open(config.database_url, { poolSize: config.database_pool_size, ...pgOptions });
-  return new SqliteStore(path.join(config.data_dir, 'reelay.db'), {
-    synchronous: config.sqlite_synchronous,
-    cacheMiB: config.sqlite_cache_mib,
-    commitDelayMs: config.sqlite_commit_delay_ms,
-  });
+  return new SqliteStore(path.join(config.data_dir, 'reelay.db'), { synchronous: config.sqlite_synchronous, cacheMiB: config.sqlite_cache_mib });
 }

@@ -4,13 +4,11 @@
  * the writes it covered; refusals roll back only their own changes, and a batch without refusals runs
  * each write once, without savepoints.
  */
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, removeScratch, scratchDb, scratchDir, tick } from '../helpers/sqliteScratch.ts';
 import { GroupCommit } from '../../src/store/sqlite/groupCommit.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
-import { loadConfig } from '../../src/config/load.ts';
 
 afterEach(removeScratch);
 
@@ -98,101 +96,6 @@ describe('group commit', () => {
     const results = await Promise.allSettled([1, 2, 3, 4].map(() => gc.run(() => take.run())));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
     expect(db.prepare('SELECT v FROM t').get()).toEqual({ v: 0 });
-  });
-
-  describe('commit pacing', () => {
-    const DELAY_MS = 40;
-    /** A group commit whose syncs the test ends, each recorded with the time its commit was synced from. */
-    function pacedCommit(maxBatch = 256) {
-      const db = scratchDb();
-      const syncs: { at: number; rows: number; done: ReturnType<typeof deferred> }[] = [];
-      const count = db.prepare('SELECT count(*) AS n FROM t');
-      const gc = new GroupCommit(
-        db,
-        maxBatch,
-        () => {
-          const done = deferred();
-          syncs.push({ at: performance.now(), rows: (count.get() as { n: number }).n, done });
-          return done.promise;
-        },
-        null,
-        { delayMs: DELAY_MS, siblings: 3 },
-      );
-      const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-      const write = (v: number) => gc.run(() => insert.run(v));
-      const until = async (n: number) => {
-        while (syncs.length < n) await new Promise((r) => setTimeout(r, 1));
-      };
-      return { gc, syncs, write, until };
-    }
-
-    it('under load, waits until the delay after the previous commit and takes in the writes arriving meanwhile', async () => {
-      const { gc, syncs, write, until } = pacedCommit();
-      const first = [1, 2, 3].map(write); // a round of 3 writes: the siblings threshold
-      await until(1);
-      const waiting = [write(4)]; // arrives during the sync
-      syncs[0].done.resolve();
-      await Promise.all(first);
-      await tick();
-      await tick();
-      expect(syncs).toHaveLength(1); // not committed in the next turn, as without pacing
-      waiting.push(write(5), write(6)); // arrive during the wait: the same batch
-      await until(2);
-      expect(syncs[1].at - syncs[0].at).toBeGreaterThanOrEqual(DELAY_MS - 1);
-      expect(syncs[1].rows).toBe(6);
-      syncs[1].done.resolve();
-      await Promise.all(waiting);
-      expect(gc.batches).toBe(2);
-      expect(gc.writes).toBe(6);
-    });
-
-    it('commits in the next turn after a quiet round, or when a quarter batch waits', async () => {
-      // A round of 1 write is below the siblings threshold: the write that waited for its sync commits at once.
-      const quiet = pacedCommit();
-      const a = quiet.write(1);
-      await quiet.until(1);
-      const b = quiet.write(2);
-      quiet.syncs[0].done.resolve();
-      await a;
-      await quiet.until(2);
-      expect(quiet.syncs[1].at - quiet.syncs[0].at).toBeLessThan(DELAY_MS / 2);
-      quiet.syncs[1].done.resolve();
-      await b;
-
-      // A busy round, but a quarter of a batch (4 of 16) already waits: no reason to wait for more.
-      const full = pacedCommit(16);
-      const first = [1, 2, 3].map(full.write);
-      await full.until(1);
-      const waiting = [4, 5, 6, 7].map(full.write);
-      full.syncs[0].done.resolve();
-      await Promise.all(first);
-      await full.until(2);
-      expect(full.syncs[1].at - full.syncs[0].at).toBeLessThan(DELAY_MS / 2);
-      expect(full.syncs[1].rows).toBe(7);
-      full.syncs[1].done.resolve();
-      await Promise.all(waiting);
-    });
-
-    it('does not wait longer than the delay when the sync itself took that long', async () => {
-      const { syncs, write, until } = pacedCommit();
-      const first = [1, 2, 3].map(write);
-      await until(1);
-      const waiting = write(4);
-      await new Promise((r) => setTimeout(r, DELAY_MS + 5)); // a slow sync: the delay has passed
-      syncs[0].done.resolve();
-      await Promise.all(first);
-      const resolvedAt = performance.now();
-      await until(2);
-      expect(syncs[1].at - resolvedAt).toBeLessThan(DELAY_MS / 2);
-      syncs[1].done.resolve();
-      await waiting;
-    });
-
-    it('defaults to 2 ms and is configurable', async () => {
-      expect(loadConfig({ REELAY_DATA_DIR: os.tmpdir() }).sqlite_commit_delay_ms).toBe(2);
-      expect(loadConfig({ REELAY_DATA_DIR: os.tmpdir(), REELAY_SQLITE_COMMIT_DELAY_MS: '0' }).sqlite_commit_delay_ms).toBe(0);
-      expect(() => loadConfig({ REELAY_DATA_DIR: os.tmpdir(), REELAY_SQLITE_COMMIT_DELAY_MS: '-1' })).toThrow(/sqlite_commit_delay_ms/);
-    });
   });
 
   it('a store with synchronous=FULL syncs the WAL before answering; NORMAL does not', async () => {

@@ -19,15 +19,6 @@
  * as do the batches of the next second (refusals come in runs: a key out of credit, a concurrency limit).
  * A write's function may therefore run twice; it must do nothing but work in this database.
  *
- * Commit pacing (`CommitPacing`, durable mode), after PostgreSQL's commit_delay and commit_siblings: under
- * load, a batch that waited for a sync is committed no sooner than `delayMs` after the previous commit began,
- * so that it takes in the writes arriving meanwhile. A commit's cost is mostly per batch — BEGIN and COMMIT,
- * two pwrite(2) calls per changed page, the fsync and the wake-up that reports it — so at 12,400 submits a
- * second, rounds of ~11 writes every 0.9 ms cost 83–86 µs of CPU per submit, and rounds of ~25 every 2 ms
- * 77–80 µs, for ~1 ms more latency (docs/decisions/0012-performance.md item 42). Only under load: the
- * round just synced covered `siblings` writes or more; a quiet gateway's write, or one arriving when no sync
- * runs, commits in the next loop turn as before, and a queue of a quarter batch or more commits at once.
- *
  * Checkpoints (`WalCheckpoints`, durable mode): a thread copies the WAL into the database file beside the
  * commits every 200 ms, and the round after that ends with the thread's `finish` instead of a plain sync,
  * so the WAL starts again from its beginning (checkpointer.ts).
@@ -60,17 +51,6 @@ export interface WalCheckpoints {
   disable(error: unknown): void;
 }
 
-/**
- * When a batch that waited for a sync may commit (durable mode): no sooner than `delayMs` after the previous
- * commit began, if the round just synced covered at least `siblings` writes. `delayMs` 0 commits at once.
- */
-export interface CommitPacing {
-  delayMs: number;
-  siblings: number;
-}
-
-export const NO_PACING: CommitPacing = { delayMs: 0, siblings: 0 };
-
 /** How often a backfill starts while writes come in: about 2,500 WAL pages at 600 batches a second. */
 const BACKFILL_EVERY_MS = 200;
 
@@ -91,8 +71,6 @@ export class GroupCommit {
   private checkpointStep: 'idle' | 'backfilling' | 'finishDue' = 'idle';
   /** When the last backfill started. */
   private lastBackfill = -Infinity;
-  /** When the last batch began to commit (performance.now()), for the commit pacing. */
-  private lastCommit = -Infinity;
   /** Batches committed and writes in them, for metrics and the benchmark notes. */
   batches = 0;
   writes = 0;
@@ -107,7 +85,6 @@ export class GroupCommit {
     private readonly maxBatch = 256,
     private readonly walSync: WalSync | null = null,
     private checkpoints: WalCheckpoints | null = null,
-    private readonly pacing: CommitPacing = NO_PACING,
   ) {
     // Each write in its own SAVEPOINT, with statements prepared once (wrapping each write in a new
     // db.transaction() builds the wrapper function anew every time). A write that throws is rolled back
@@ -154,7 +131,6 @@ export class GroupCommit {
 
   private flush(): void {
     this.scheduled = false;
-    this.lastCommit = performance.now();
     while (this.queue.length > 0) {
       const items = this.queue.splice(0, this.maxBatch);
       let outcomes: Outcome[];
@@ -215,26 +191,14 @@ export class GroupCommit {
       // not here: the answers of the writes just synced go out first — they are written in this turn's
       // check phase (fastPath.ts), once the promise chains settled above have run — and their clients send
       // their next requests while this batch commits, instead of after it. Requests read in between join it.
-      // Under load, later still: the commit pacing.
       if (this.queue.length > 0 && !this.scheduled) {
         this.scheduled = true;
-        const wait = this.paceFor(covered.length);
-        if (wait > 0) setTimeout(() => this.flush(), wait);
-        else setImmediate(() => setImmediate(() => this.flush()));
+        setImmediate(() => setImmediate(() => this.flush()));
       }
       if (this.unsynced.length > 0) this.sync();
       if (!this.syncing) for (const wake of this.idle.splice(0)) wake();
       this.maybeBackfill();
     });
-  }
-
-  /** How long the waiting batch should wait still (ms; 0: commit in the next turn), after a round of `synced` writes. */
-  private paceFor(synced: number): number {
-    const { delayMs, siblings } = this.pacing;
-    if (delayMs <= 0 || synced < siblings || this.queue.length >= this.maxBatch / 4) return 0;
-    const wait = this.lastCommit + delayMs - performance.now();
-    // Timers fire in whole milliseconds: a shorter wait is not worth one.
-    return wait >= 0.5 ? wait : 0;
   }
 
   /**

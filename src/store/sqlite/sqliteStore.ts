@@ -47,12 +47,7 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** Most memory the page cache may hold, MiB (default 256). */
   cacheMiB?: number;
-  /** Under load, the least time between two commits, ms (default 2; 0 commits at once): groupCommit.ts. */
-  commitDelayMs?: number;
 }
-
-/** The commit pacing applies once a round covered this many writes (groupCommit.ts). */
-const COMMIT_SIBLINGS = 8;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -98,8 +93,7 @@ export class SqliteStore implements Store {
         process.emitWarning(`reelay: WAL checkpoints are back on the event loop: ${e instanceof Error ? e.message : String(e)}`);
       },
     };
-    const pacing = { delayMs: opts.commitDelayMs ?? 2, siblings: COMMIT_SIBLINGS };
-    this.commit = new GroupCommit(this.db, 256, durable ? () => this.syncWal() : null, checkpoints, pacing);
+    this.commit = new GroupCommit(this.db, 256, durable ? () => this.syncWal() : null, checkpoints);
   }
 
   private readonly walFile: string;
