@@ -25,6 +25,7 @@ import { startGateway } from './lib/gateway.ts';
 import { RssSampler, spawnChild, cpuMsOf } from './lib/proc.ts';
 import { figure, type Figure } from './lib/report.ts';
 import { T2V_BODIES } from './lib/bodies.ts';
+import { percentile } from './lib/percentile.ts';
 
 export interface InFlightOptions {
   levels: number[];
@@ -56,10 +57,6 @@ export interface InFlightOutcome {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LONG = 24 * 3_600_000;
-
-function pct(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] : NaN;
-}
 
 export async function inFlight(dir: string, o: InFlightOptions, log: (s: string) => void): Promise<InFlightOutcome> {
   const upstream = await spawnChild<{ url: string; apiKey: string }>('fake upstream', 'upstreamMain.ts', {
@@ -159,7 +156,7 @@ export async function inFlight(dir: string, o: InFlightOptions, log: (s: string)
 
   const boundMs = 1.2 * o.pollMs;
   const peak = levels[levels.length - 1];
-  const lag = { p50: pct(lags, 0.5), p99: pct(lags, 0.99), max: lags[lags.length - 1] ?? NaN, boundMs, finished: finishing.length, completed, perSecond: finishRate };
+  const lag = { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), max: lags[lags.length - 1] ?? NaN, boundMs, finished: finishing.length, completed, perSecond: finishRate };
   const figures: Figure[] = [
     figure({
       scenario: 'in flight',

@@ -4,6 +4,7 @@
  * hits both alike. Latencies of the rounds are merged before percentiles are taken.
  */
 import { runLoad, type CpuMeter, type LoadResult, type LoadSpec } from './load.ts';
+import { percentile } from './percentile.ts';
 
 export interface Merged {
   rps: number;
@@ -23,10 +24,6 @@ export interface Merged {
 
 export type Shape = Omit<LoadSpec, 'url' | 'keepLatencies'>;
 
-function pct(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] : NaN;
-}
-
 export function merge(runs: LoadResult[]): Merged {
   const all = runs.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b);
   const statuses: Record<string, number> = {};
@@ -40,8 +37,8 @@ export function merge(runs: LoadResult[]): Merged {
     errors: runs.reduce((a, r) => a + r.errors + r.timeouts, 0),
     seconds,
     statuses,
-    p50: pct(all, 0.5),
-    p99: pct(all, 0.99),
+    p50: percentile(all, 0.5),
+    p99: percentile(all, 0.99),
     cpuUs: runs.reduce((a, r) => a + (r.cpuUsPerAnswer ?? NaN) * (r.ok + r.other + r.warmupAnswers), 0) / runs.reduce((a, r) => a + r.ok + r.other + r.warmupAnswers, 0),
     companionCpuUs: runs.every((r) => r.companionCpuUsPerAnswer !== undefined)
       ? runs.reduce((a, r) => a + r.companionCpuUsPerAnswer! * (r.ok + r.other + r.warmupAnswers), 0) / runs.reduce((a, r) => a + r.ok + r.other + r.warmupAnswers, 0)

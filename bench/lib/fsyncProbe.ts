@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { percentile } from './percentile.ts';
 
 export function fsyncProbe(dir: string, seconds: number): { p50: number; p99: number; count: number } {
   fs.mkdirSync(dir, { recursive: true });
@@ -25,6 +26,5 @@ export function fsyncProbe(dir: string, seconds: number): { p50: number; p99: nu
     fs.rmSync(file, { force: true });
   }
   times.sort((a, b) => a - b);
-  const at = (p: number) => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)];
-  return { p50: at(0.5), p99: at(0.99), count: times.length };
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), count: times.length };
 }

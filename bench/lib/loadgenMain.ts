@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { serveCommands } from './child.ts';
 import { pacedLoad } from './pacedLoad.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
+import { percentile } from './percentile.ts';
 
 interface Instance {
   on(event: 'response', fn: (client: unknown, status: number, bytes: number, ms: number) => void): void;
@@ -21,11 +22,6 @@ type Autocannon = (opts: Record<string, unknown>) => Instance;
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as Autocannon;
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
-}
 
 /** Ids to put in request paths, in a fixed pseudo-random order (cache-cold, but the same for every run). */
 function shuffled(ids: string[]): string[] {

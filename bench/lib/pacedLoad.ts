@@ -13,6 +13,7 @@
  */
 import net from 'node:net';
 import type { LoadRequest } from './load.ts';
+import { percentile } from './percentile.ts';
 
 export interface PacedSpec {
   url: string;
@@ -248,11 +249,7 @@ export function pacedLoad(spec: PacedSpec): Promise<PacedResult> {
 export function p99PerSecond(latencies: Float64Array, offsets: Float64Array, seconds: number): number[] {
   const perSecond: number[][] = Array.from({ length: seconds }, () => []);
   for (let i = 0; i < latencies.length; i++) perSecond[Math.floor(offsets[i] / 1000)]?.push(latencies[i]);
-  return perSecond.map((l) => {
-    if (l.length === 0) return NaN;
-    l.sort((a, b) => a - b);
-    return l[Math.min(l.length - 1, Math.ceil(l.length * 0.99) - 1)];
-  });
+  return perSecond.map((l) => percentile(l.sort((a, b) => a - b), 0.99));
 }
 
 /**
