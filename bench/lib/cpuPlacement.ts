@@ -34,11 +34,17 @@ function hasTaskset(): boolean {
   }
 }
 
-let enabledCache: boolean | undefined;
-/** Whether threads are placed: looked up at the first use, not when this module is imported. */
+let notPinnedCache: string | null | undefined;
+/** Why threads are not placed, or null when they are: looked up at the first use, not when this module is imported. */
+function notPinnedBecause(): string | null {
+  if (notPinnedCache === undefined) {
+    notPinnedCache = cpus < 2 ? 'one CPU' : process.env.BENCH_NO_PINNING === '1' ? 'BENCH_NO_PINNING=1' : hasTaskset() ? null : 'taskset not found';
+  }
+  return notPinnedCache;
+}
+
 function enabled(): boolean {
-  enabledCache ??= cpus >= 2 && process.env.BENCH_NO_PINNING !== '1' && hasTaskset();
-  return enabledCache;
+  return notPinnedBecause() === null;
 }
 
 function setMask(tid: number, list: string): void {
@@ -71,12 +77,8 @@ export function placeGenerator(pid: number): void {
 
 /** One line for BENCHMARKS.md: how the processes were placed in this run. */
 export function placement(): string {
-  if (!enabled()) {
-    return cpus < 2
-      ? 'not pinned (one CPU)'
-      : process.env.BENCH_NO_PINNING === '1'
-        ? 'not pinned (BENCH_NO_PINNING=1): the scheduler placed every thread'
-        : 'not pinned (taskset not found): the scheduler placed every thread';
-  }
+  const because = notPinnedBecause();
+  if (because === 'one CPU') return 'not pinned (one CPU)';
+  if (because) return `not pinned (${because}): the scheduler placed every thread`;
   return `each server's event loop (main thread) alone on CPU ${loopCpu}; its other threads and the load generator on CPU ${others} (taskset, set before every load, the same for every server)`;
 }

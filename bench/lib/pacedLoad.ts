@@ -261,5 +261,5 @@ export function bySecond(p99s: number[] | undefined, limitMs: number): string {
   if (s.length < 2) return '';
   const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
   const within = s.filter((v) => v <= limitMs).length;
-  return `p99 of each second: median ${ms(s[Math.floor((s.length - 1) / 2)])}, best ${ms(s[0])}, worst ${ms(s[s.length - 1])}, ${within} of ${s.length} seconds ≤ ${limitMs} ms`;
+  return `p99 of each second: median ${ms(percentile(s, 0.5))}, best ${ms(s[0])}, worst ${ms(s[s.length - 1])}, ${within} of ${s.length} seconds ≤ ${limitMs} ms`;
 }
