@@ -1,6 +1,7 @@
 /**
  * The group commit's durable mode: a write's promise settles only after a WAL sync that began after its
- * commit has finished; writes arriving during a sync are committed together after it; a failed sync fails
+ * commit has finished; writes arriving during a sync are committed together once a turn of the event loop
+ * brings no new one (or after the sync, if it ends first) and synced after it; a failed sync fails
  * the writes it covered; refusals roll back only their own changes, and a batch without refusals runs
  * each write once, without savepoints.
  */
@@ -22,29 +23,85 @@ describe('group commit', () => {
       return d.promise;
     });
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const count = () => (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
     const settled: string[] = [];
     const a = gc.run(() => insert.run(1)).then(() => settled.push('a'));
     await tick();
     expect(syncs).toHaveLength(1); // a committed, its sync running
-    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
+    expect(count()).toBe(1);
     const b = gc.run(() => insert.run(2)).then(() => settled.push('b'));
     await tick();
-    // b came while a's sync ran: it waits for that sync to end, then is committed and synced on its own.
+    // b came while a's sync ran: not committed in the turn it arrived (more writes may be on their way)...
+    expect(count()).toBe(1);
+    await tick();
+    await tick();
+    // ...but once a turn brought nothing new, during that sync, and not covered by it: no second sync yet.
+    expect(count()).toBe(2);
+    expect(gc.commitsDuringSync).toBe(1);
     expect(syncs).toHaveLength(1);
-    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
+    expect(settled).toEqual([]);
     syncs[0].resolve();
     await a;
-    // a is answered before b is committed: a's client can send its next request while b commits.
-    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
-    await tick();
+    // a's sync has ended: b's own sync starts at once, and b waits for it.
+    expect(syncs).toHaveLength(2);
     await tick();
     expect(settled).toEqual(['a']);
-    expect(syncs).toHaveLength(2);
-    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
     syncs[1].resolve();
     await b;
     expect(settled).toEqual(['a', 'b']);
     expect(gc.syncs).toBe(2);
+  });
+
+  it('writes arriving turn after turn during a sync are committed together, after the first quiet turn', async () => {
+    const db = scratchDb();
+    const syncs: ReturnType<typeof deferred>[] = [];
+    const gc = new GroupCommit(db, 256, () => {
+      const d = deferred();
+      syncs.push(d);
+      return d.promise;
+    });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const count = () => (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+    const writes = [gc.run(() => insert.run(0))];
+    await tick();
+    expect(gc.batches).toBe(1);
+    for (let v = 1; v <= 4; v++) {
+      writes.push(gc.run(() => insert.run(v)));
+      await tick();
+      expect(count()).toBe(1); // still arriving: nothing committed during the sync yet
+    }
+    await tick();
+    await tick();
+    expect(count()).toBe(5);
+    expect(gc.batches).toBe(2); // the four in one batch
+    syncs[0].resolve();
+    await tick();
+    syncs[1].resolve();
+    await Promise.all(writes);
+    expect(gc.syncs).toBe(2);
+  });
+
+  it('a write arriving during a sync is committed after it when the sync ends first', async () => {
+    const db = scratchDb();
+    const syncs: ReturnType<typeof deferred>[] = [];
+    const gc = new GroupCommit(db, 256, () => {
+      const d = deferred();
+      syncs.push(d);
+      return d.promise;
+    });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const a = gc.run(() => insert.run(1));
+    await tick();
+    const b = gc.run(() => insert.run(2));
+    syncs[0].resolve(); // ends before a quiet turn has passed
+    await a;
+    expect(gc.commitsDuringSync).toBe(0);
+    for (let i = 0; i < 3; i++) await tick();
+    expect(syncs).toHaveLength(2);
+    expect(gc.commitsDuringSync).toBe(0);
+    syncs[1].resolve();
+    await b;
+    expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(2);
   });
 
   it('fails the writes a failed sync covered', async () => {

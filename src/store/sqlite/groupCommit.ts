@@ -7,11 +7,12 @@
  *
  * Durable mode (`walSync`, the store's synchronous=FULL): the connection runs with synchronous=NORMAL and
  * the fsync of the WAL — what FULL does inside every COMMIT — is done here instead, in the thread pool,
- * after the commit: the event loop keeps serving while the disk syncs. Writes that arrive meanwhile wait
- * for that sync to end and are then committed together and synced together (they could not be answered
- * sooner anyway), so batches stay as large as when the sync blocked the loop. No write's promise settles
- * before a sync that began after its commit has finished, so every answer still waits for its write to be
- * durable (docs/decisions/0012-performance.md).
+ * after the commit: the event loop keeps serving while the disk syncs. Writes that arrive meanwhile are
+ * committed together once the loop has read all that came in (commitWhenQuiet), or after the sync if it
+ * ends first, and synced together when it has ended (they could not be answered sooner anyway), so
+ * batches stay as large as when the sync blocked the loop. No write's promise settles before a sync that
+ * began after its commit has finished, so every answer still waits for its write to be durable
+ * (docs/decisions/0012-performance.md).
  *
  * Savepoints cost every write a copy of each page it changes (10–11 µs of the ~87 µs a submitted task
  * costs the store), and serve only refusals. So a batch first runs as one plain transaction; if any write
@@ -66,6 +67,11 @@ export class GroupCommit {
   /** Committed, waiting for the next WAL sync (durable mode). */
   private unsynced: { item: Pending; outcome: Outcome }[] = [];
   private syncing = false;
+  /** The running sync is a checkpoint's `finish`: nothing may commit until it ends. */
+  private finishing = false;
+  /** A check for a quiet turn is scheduled (commitWhenQuiet), and the queue's length at the last one. */
+  private quietCheck = false;
+  private queuedAtLastCheck = -1;
   private idle: (() => void)[] = [];
   /** Where the checkpoint round stands: a backfill running, or done and the next sync a `finish`. */
   private checkpointStep: 'idle' | 'backfilling' | 'finishDue' = 'idle';
@@ -75,6 +81,8 @@ export class GroupCommit {
   batches = 0;
   writes = 0;
   syncs = 0;
+  /** Batches committed while a sync ran (commitWhenQuiet). */
+  commitsDuringSync = 0;
   /** Plain batches rolled back because a write threw, and run again with savepoints. */
   reruns = 0;
   /** Rounds ended by the checkpointer's `finish` (each leaves the WAL to start again). */
@@ -117,10 +125,41 @@ export class GroupCommit {
   }
 
   private schedule(): void {
-    // While a sync runs, new writes wait for it (the sync's end flushes them) unless a full batch is ready.
-    if (this.scheduled || (this.syncing && this.queue.length < this.maxBatch)) return;
+    if (this.scheduled) return;
+    // While a sync runs, new writes are committed once the loop has read all that arrived (or a full batch
+    // is ready); the sync's end starts the sync that covers them.
+    if (this.syncing && this.queue.length < this.maxBatch) return this.commitWhenQuiet();
     this.scheduled = true;
     setImmediate(() => this.flush());
+  }
+
+  /**
+   * During a plain WAL sync: the writes waiting for it are committed as soon as a turn of the event loop
+   * brings no new one, instead of after the sync ends. Their own sync then starts the moment this one ends,
+   * and the loop does the commit's work while it would otherwise wait for the disk. They are still answered
+   * only after a sync that began after their commit. Never during a checkpoint's `finish`, whose copy must
+   * see no new commit. The check runs once per turn (setImmediate), so the loop polls for I/O without
+   * sleeping while writes keep arriving during a sync — at most for that sync's duration.
+   */
+  private commitWhenQuiet(): void {
+    if (this.quietCheck || this.finishing) return;
+    this.quietCheck = true;
+    this.queuedAtLastCheck = -1;
+    setImmediate(() => this.checkQuiet());
+  }
+
+  private checkQuiet(): void {
+    this.quietCheck = false;
+    if (!this.syncing || this.finishing || this.scheduled || this.queue.length === 0) return;
+    if (this.queue.length !== this.queuedAtLastCheck) {
+      // Writes came in during the last turn: more may be on their way.
+      this.queuedAtLastCheck = this.queue.length;
+      this.quietCheck = true;
+      setImmediate(() => this.checkQuiet());
+      return;
+    }
+    this.commitsDuringSync++;
+    this.flush();
   }
 
   /** Resolves once every write queued so far has committed and, in durable mode, been synced. */
@@ -187,7 +226,9 @@ export class GroupCommit {
       if (!told) for (const { item } of covered) item.reject(e);
     }).finally(() => {
       this.syncing = false;
-      // The writes that waited are committed (and their sync started) in the next turn of the event loop,
+      this.finishing = false;
+      // Writes committed during that sync are synced now. Those still waiting are committed (and their
+      // sync started) in the next turn of the event loop,
       // not here: the answers of the writes just synced go out first — they are written in this turn's
       // check phase (fastPath.ts), once the promise chains settled above have run — and their clients send
       // their next requests while this batch commits, instead of after it. Requests read in between join it.
@@ -209,6 +250,7 @@ export class GroupCommit {
   private async durable(synced: () => void): Promise<void> {
     if (this.checkpointStep !== 'finishDue' || !this.checkpoints) return this.walSync!();
     this.checkpointStep = 'idle';
+    this.finishing = true;
     try {
       await this.checkpoints.finish(synced);
       this.checkpointRounds++;
