@@ -81,6 +81,38 @@ describe('group commit', () => {
     expect(gc.syncs).toBe(2);
   });
 
+  it('commits once at most during a sync: later writes wait for its end and are committed together', async () => {
+    const db = scratchDb();
+    const syncs: ReturnType<typeof deferred>[] = [];
+    const gc = new GroupCommit(db, 256, () => {
+      const d = deferred();
+      syncs.push(d);
+      return d.promise;
+    });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const count = () => (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+    const writes = [gc.run(() => insert.run(0))];
+    await tick();
+    writes.push(gc.run(() => insert.run(1)));
+    for (let i = 0; i < 3; i++) await tick();
+    expect(count()).toBe(2); // the first write of the sync, committed during it
+    // A slow disk: writes keep trickling in during the same sync, with quiet turns between them.
+    for (let v = 2; v <= 4; v++) {
+      writes.push(gc.run(() => insert.run(v)));
+      for (let i = 0; i < 3; i++) await tick();
+    }
+    expect(count()).toBe(2);
+    expect(gc.commitsDuringSync).toBe(1);
+    syncs[0].resolve();
+    for (let i = 0; i < 4; i++) await tick();
+    expect(count()).toBe(5);
+    expect(gc.batches).toBe(3); // 0; 1 during the sync; 2-4 together after it
+    syncs[1].resolve();
+    for (let i = 0; i < 3; i++) await tick();
+    syncs[2]?.resolve();
+    await Promise.all(writes);
+  });
+
   it('a write arriving during a sync is committed after it when the sync ends first', async () => {
     const db = scratchDb();
     const syncs: ReturnType<typeof deferred>[] = [];

@@ -72,6 +72,8 @@ export class GroupCommit {
   /** A check for a quiet turn is scheduled (commitWhenQuiet), and the queue's length at the last one. */
   private quietCheck = false;
   private queuedAtLastCheck = -1;
+  /** One commit per sync at most: on a slow disk, writes trickling in during a long sync still form one batch. */
+  private committedDuringSync = false;
   private idle: (() => void)[] = [];
   /** Where the checkpoint round stands: a backfill running, or done and the next sync a `finish`. */
   private checkpointStep: 'idle' | 'backfilling' | 'finishDue' = 'idle';
@@ -137,12 +139,13 @@ export class GroupCommit {
    * During a plain WAL sync: the writes waiting for it are committed as soon as a turn of the event loop
    * brings no new one, instead of after the sync ends. Their own sync then starts the moment this one ends,
    * and the loop does the commit's work while it would otherwise wait for the disk. They are still answered
-   * only after a sync that began after their commit. Never during a checkpoint's `finish`, whose copy must
-   * see no new commit. The check runs once per turn (setImmediate), so the loop polls for I/O without
+   * only after a sync that began after their commit. Once per sync at most: writes that come after that
+   * wait for its end, as before, so a slow disk's long sync does not turn a trickle of writes into many
+   * small commits. Never during a checkpoint's `finish`, whose copy must see no new commit. The check runs once per turn (setImmediate), so the loop polls for I/O without
    * sleeping while writes keep arriving during a sync — at most for that sync's duration.
    */
   private commitWhenQuiet(): void {
-    if (this.quietCheck || this.finishing) return;
+    if (this.quietCheck || this.finishing || this.committedDuringSync) return;
     this.quietCheck = true;
     this.queuedAtLastCheck = -1;
     setImmediate(() => this.checkQuiet());
@@ -159,6 +162,7 @@ export class GroupCommit {
       return;
     }
     this.commitsDuringSync++;
+    this.committedDuringSync = true;
     this.flush();
   }
 
@@ -227,6 +231,7 @@ export class GroupCommit {
     }).finally(() => {
       this.syncing = false;
       this.finishing = false;
+      this.committedDuringSync = false;
       // Writes committed during that sync are synced now. Those still waiting are committed (and their
       // sync started) in the next turn of the event loop,
       // not here: the answers of the writes just synced go out first — they are written in this turn's
