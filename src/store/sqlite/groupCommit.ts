@@ -141,8 +141,9 @@ export class GroupCommit {
    * and the loop does the commit's work while it would otherwise wait for the disk. They are still answered
    * only after a sync that began after their commit. Once per sync at most: writes that come after that
    * wait for its end, as before, so a slow disk's long sync does not turn a trickle of writes into many
-   * small commits. Never during a checkpoint's `finish`, whose copy must see no new commit. The check runs once per turn (setImmediate), so the loop polls for I/O without
-   * sleeping while writes keep arriving during a sync — at most for that sync's duration.
+   * small commits. Never during a checkpoint's `finish`, whose copy must see no new commit. The check runs
+   * once per turn (setImmediate), so the loop polls for I/O without sleeping while writes keep arriving
+   * during a sync — at most for that sync's duration.
    */
   private commitWhenQuiet(): void {
     if (this.quietCheck || this.finishing || this.committedDuringSync) return;
@@ -232,11 +233,12 @@ export class GroupCommit {
       this.syncing = false;
       this.finishing = false;
       this.committedDuringSync = false;
+      this.queuedAtLastCheck = -1;
       // Writes committed during that sync are synced now. Those still waiting are committed (and their
-      // sync started) in the next turn of the event loop,
-      // not here: the answers of the writes just synced go out first — they are written in this turn's
-      // check phase (fastPath.ts), once the promise chains settled above have run — and their clients send
-      // their next requests while this batch commits, instead of after it. Requests read in between join it.
+      // sync started) in the next turn of the event loop, not here: the answers of the writes just synced
+      // go out first — they are written in this turn's check phase (fastPath.ts), once the promise chains
+      // settled above have run — and their clients send their next requests while this batch commits,
+      // instead of after it. Requests read in between join it.
       if (this.queue.length > 0 && !this.scheduled) {
         this.scheduled = true;
         setImmediate(() => setImmediate(() => this.flush()));
