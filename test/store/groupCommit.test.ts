@@ -13,17 +13,28 @@ import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
 
 afterEach(removeScratch);
 
+/** A durable group commit over scratch table `t` whose syncs the test ends itself (`syncs[i].resolve()`). */
+function heldSyncs() {
+  const db = scratchDb();
+  const syncs: ReturnType<typeof deferred>[] = [];
+  const gc = new GroupCommit(db, 256, () => {
+    const d = deferred();
+    syncs.push(d);
+    return d.promise;
+  });
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const count = () => (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+  return { gc, syncs, insert, count };
+}
+
+/** Lets `n` turns of the event loop pass. */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await tick();
+}
+
 describe('group commit', () => {
   it('settles a write only after a sync that began after its commit', async () => {
-    const db = scratchDb();
-    const syncs: ReturnType<typeof deferred>[] = [];
-    const gc = new GroupCommit(db, 256, () => {
-      const d = deferred();
-      syncs.push(d);
-      return d.promise;
-    });
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-    const count = () => (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+    const { gc, syncs, insert, count } = heldSyncs();
     const settled: string[] = [];
     const a = gc.run(() => insert.run(1)).then(() => settled.push('a'));
     await tick();
@@ -53,15 +64,7 @@ describe('group commit', () => {
   });
 
   it('writes arriving turn after turn during a sync are committed together, after the first quiet turn', async () => {
-    const db = scratchDb();
-    const syncs: ReturnType<typeof deferred>[] = [];
-    const gc = new GroupCommit(db, 256, () => {
-      const d = deferred();
-      syncs.push(d);
-      return d.promise;
-    });
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-    const count = () => (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+    const { gc, syncs, insert, count } = heldSyncs();
     const writes = [gc.run(() => insert.run(0))];
     await tick();
     expect(gc.batches).toBe(1);
@@ -82,58 +85,43 @@ describe('group commit', () => {
   });
 
   it('commits once at most during a sync: later writes wait for its end and are committed together', async () => {
-    const db = scratchDb();
-    const syncs: ReturnType<typeof deferred>[] = [];
-    const gc = new GroupCommit(db, 256, () => {
-      const d = deferred();
-      syncs.push(d);
-      return d.promise;
-    });
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-    const count = () => (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+    const { gc, syncs, insert, count } = heldSyncs();
     const writes = [gc.run(() => insert.run(0))];
     await tick();
     writes.push(gc.run(() => insert.run(1)));
-    for (let i = 0; i < 3; i++) await tick();
+    await turns(3);
     expect(count()).toBe(2); // the first write of the sync, committed during it
     // A slow disk: writes keep trickling in during the same sync, with quiet turns between them.
     for (let v = 2; v <= 4; v++) {
       writes.push(gc.run(() => insert.run(v)));
-      for (let i = 0; i < 3; i++) await tick();
+      await turns(3);
     }
     expect(count()).toBe(2);
     expect(gc.commitsDuringSync).toBe(1);
     syncs[0].resolve();
-    for (let i = 0; i < 4; i++) await tick();
+    await turns(4);
     expect(count()).toBe(5);
     expect(gc.batches).toBe(3); // 0; 1 during the sync; 2-4 together after it
     syncs[1].resolve();
-    for (let i = 0; i < 3; i++) await tick();
+    await turns(3);
     syncs[2]?.resolve();
     await Promise.all(writes);
   });
 
   it('a write arriving during a sync is committed after it when the sync ends first', async () => {
-    const db = scratchDb();
-    const syncs: ReturnType<typeof deferred>[] = [];
-    const gc = new GroupCommit(db, 256, () => {
-      const d = deferred();
-      syncs.push(d);
-      return d.promise;
-    });
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const { gc, syncs, insert, count } = heldSyncs();
     const a = gc.run(() => insert.run(1));
     await tick();
     const b = gc.run(() => insert.run(2));
     syncs[0].resolve(); // ends before a quiet turn has passed
     await a;
     expect(gc.commitsDuringSync).toBe(0);
-    for (let i = 0; i < 3; i++) await tick();
+    await turns(3);
     expect(syncs).toHaveLength(2);
     expect(gc.commitsDuringSync).toBe(0);
     syncs[1].resolve();
     await b;
-    expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(2);
+    expect(count()).toBe(2);
   });
 
   it('fails the writes a failed sync covered', async () => {
