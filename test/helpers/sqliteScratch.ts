@@ -37,3 +37,8 @@ export function deferred() {
 
 /** One turn of the event loop. */
 export const tick = () => new Promise((r) => setImmediate(r));
+
+/** Lets `n` turns of the event loop pass. */
+export async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await tick();
+}

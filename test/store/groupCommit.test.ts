@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deferred, removeScratch, scratchDb, scratchDir, tick } from '../helpers/sqliteScratch.ts';
+import { deferred, removeScratch, scratchDb, scratchDir, tick, turns } from '../helpers/sqliteScratch.ts';
 import { GroupCommit } from '../../src/store/sqlite/groupCommit.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
 
@@ -27,11 +27,6 @@ function heldSyncs() {
   return { gc, syncs, insert, count };
 }
 
-/** Lets `n` turns of the event loop pass. */
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await tick();
-}
-
 describe('group commit', () => {
   it('settles a write only after a sync that began after its commit', async () => {
     const { gc, syncs, insert, count } = heldSyncs();
@@ -44,8 +39,7 @@ describe('group commit', () => {
     await tick();
     // b came while a's sync ran: not committed in the turn it arrived (more writes may be on their way)...
     expect(count()).toBe(1);
-    await tick();
-    await tick();
+    await turns(2);
     // ...but once a turn brought nothing new, during that sync, and not covered by it: no second sync yet.
     expect(count()).toBe(2);
     expect(gc.commitsDuringSync).toBe(1);
@@ -73,8 +67,7 @@ describe('group commit', () => {
       await tick();
       expect(count()).toBe(1); // still arriving: nothing committed during the sync yet
     }
-    await tick();
-    await tick();
+    await turns(2);
     expect(count()).toBe(5);
     expect(gc.batches).toBe(2); // the four in one batch
     syncs[0].resolve();
@@ -104,7 +97,8 @@ describe('group commit', () => {
     expect(gc.batches).toBe(3); // 0; 1 during the sync; 2-4 together after it
     syncs[1].resolve();
     await turns(3);
-    syncs[2]?.resolve();
+    expect(syncs).toHaveLength(3); // 2-4's own sync, begun when the one of 1 ended
+    syncs[2].resolve();
     await Promise.all(writes);
   });
 

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deferred, removeScratch, scratchDb, scratchDir, tick } from '../helpers/sqliteScratch.ts';
+import { deferred, removeScratch, scratchDb, scratchDir, tick, turns } from '../helpers/sqliteScratch.ts';
 import { GroupCommit, type WalCheckpoints } from '../../src/store/sqlite/groupCommit.ts';
 import { WalCheckpointer } from '../../src/store/sqlite/checkpointer.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
@@ -86,7 +86,7 @@ describe('checkpoints at the group commit', () => {
     let second = false;
     const w2 = gc.run(() => insert.run(3)).then(() => (second = true));
     // Not even once the loop is quiet (writes arriving during a plain sync are committed then).
-    for (let i = 0; i < 4; i++) await tick();
+    await turns(4);
     expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
     expect(first).toBe(false);
     calls[1].synced!();
