@@ -14,6 +14,7 @@ import { removeSubmitted, checkLedger, createKey, openStore, prefillTasks } from
 import { startGateway } from './lib/gateway.ts';
 import { rssOf } from './lib/proc.ts';
 import { fsyncProbe } from './lib/fsyncProbe.ts';
+import { wakeProbe, type WakeProbe } from './lib/wakeProbe.ts';
 import { figure, type Figure } from './lib/report.ts';
 import { pollScenario } from './poll.ts';
 import { submitScenario } from './submit.ts';
@@ -102,6 +103,23 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
     try {
       log(`  poll over ${stored.toLocaleString('en-US')} stored tasks`);
       const poll = await pollScenario(urls, key.key, idsFile, stage.timing, `poll${label}`);
+      let wake: WakeProbe | null = null;
+      if (stage.main) {
+        wake = await wakeProbe();
+        if (wake) {
+          const us = (x: number) => `${x.toFixed(0)} µs`;
+          figures.push(
+            figure({
+              scenario: 'poll',
+              name: 'loopback round trip across the CPUs, CPU per round trip (the machine)',
+              value: wake.across.cpu,
+              unit: 'µs',
+              reference: { name: 'both on the loop’s CPU', value: wake.together.cpu },
+              note: `two Node processes sending one byte back and forth ${wake.roundTrips} times, one on the event loop's CPU (its CPU time is the figure), the other on the load generator's, then both on the loop's; round trip p50 ${us(wake.across.p50)} against ${us(wake.together.p50)}. The difference is what a wake-up on the other CPU costs the CPU that sends it: an answer that wakes a waiting load generator pays it, and the open loop at the target rate pays it on most loop turns, the closed loop at saturation seldom (bench/lib/wakeProbe.ts)`,
+            }),
+          );
+        }
+      }
       let validation = null;
       if (stage.main) {
         log('  validation');
@@ -145,7 +163,7 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
         baselineSubmitRps: submitRaw.baseline.rps,
         gatewayRss,
       });
-      raw.push({ storedTasks: stored, poll: poll.raw, submit: submit.raw, validation: validation?.raw, fsync: disk });
+      raw.push({ storedTasks: stored, poll: poll.raw, submit: submit.raw, validation: validation?.raw, fsync: disk, wake });
       if (stage.main) figures.push(...submit.figures, ...poll.figures, ...(validation?.figures ?? []));
       else figures.push(...[...poll.figures, ...submit.figures].filter((f) => f.name === 'throughput'));
     } finally {

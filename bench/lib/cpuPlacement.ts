@@ -63,6 +63,11 @@ function threadsOf(pid: number): number[] {
   }
 }
 
+/** The CPU lists (taskset -c form) of the servers' event loops and of everything else, or null when nothing is placed. */
+export function cpuLists(): { loop: string; others: string } | null {
+  return enabled() ? { loop: String(loopCpu), others } : null;
+}
+
 /** The server's event loop (its main thread) alone on the last CPU; its other threads on the rest. */
 export function placeServer(pid: number): void {
   if (!enabled()) return;
