@@ -105,7 +105,8 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
       const poll = await pollScenario(urls, key.key, idsFile, stage.timing, `poll${label}`);
       let wake: WakeProbe | null = null;
       if (stage.main) {
-        wake = await wakeProbe();
+        // Information only: a probe that fails is logged, and the run goes on without its row.
+        wake = await wakeProbe().catch((e: unknown) => (log(`  the wake-up probe failed: ${e instanceof Error ? e.message : String(e)}`), null));
         if (wake) {
           const us = (x: number) => `${x.toFixed(0)} µs`;
           figures.push(

@@ -44,6 +44,8 @@ function roundTrips(echoCpus: string, pingCpu: string, n: number): Promise<Round
   return new Promise((resolve, reject) => {
     const echo = spawn('taskset', ['-c', echoCpus, process.execPath, '-e', ECHO], { stdio: ['pipe', 'pipe', 'inherit'] });
     echo.on('error', reject);
+    // An echo that dies before it listens would otherwise leave the run waiting for its port forever.
+    echo.on('exit', (code) => reject(new Error(`the wake-up probe's echo process exited (${code}) before it listened`)));
     echo.stdout.once('data', (d: Buffer) => {
       try {
         const out = execFileSync('taskset', ['-c', pingCpu, process.execPath, '-e', PING, String(Number(d)), String(n), String(Math.ceil(n / 10))], { encoding: 'utf8', timeout: 60_000 });
