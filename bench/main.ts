@@ -11,6 +11,8 @@
  * (lib/cpuPlacement.ts).
  * `--profile=submit|poll|validation [--seconds=N] [--tasks=N]` profiles one request path instead (profile.ts);
  * `--ab=<other checkout>` compares two versions of reelay side by side (ab.ts).
+ * `--open=poll|submit|validation [--rates=N,N] [--seconds=N] [--rounds=N] [--tasks=N]` runs only the open loop,
+ * with the event loop's CPU and sleeps beside each p99 (openLoop.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -110,11 +112,17 @@ export interface RunOutcome {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const num = (name: string, dflt: number) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
   const prof = argv.find((a) => a.startsWith('--profile='));
   if (prof) {
-    const num = (name: string, dflt: number) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
     const { profile } = await import('./profile.ts');
     return profile(prof.split('=')[1], { seconds: num('seconds', 10), tasks: num('tasks', 100_000) });
+  }
+  const openArg = argv.find((a) => a.startsWith('--open='));
+  if (openArg) {
+    const rates = argv.find((a) => a.startsWith('--rates='))?.split('=')[1];
+    const { openLoop } = await import('./openLoop.ts');
+    return openLoop({ what: openArg.split('=')[1], tasks: num('tasks', 100_000), seconds: num('seconds', 8), rounds: num('rounds', 2), rates: rates ? rates.split(',').map(Number) : [] });
   }
   const abArg = argv.find((a) => a.startsWith('--ab='));
   if (abArg) {

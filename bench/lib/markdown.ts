@@ -166,6 +166,7 @@ export function renderMarkdown(out: RunOutcome): string {
     'BENCH_POSTGRES_URL=postgres://user@host/db node bench/run.js --only=postgres   # another server (CREATE DATABASE needed)',
     'node bench/run.js --profile=poll       # CPU profile of one request path (submit, poll, validation)',
     'node bench/run.js --ab=../other-checkout   # two versions of reelay side by side',
+    'node bench/run.js --open=poll --rates=10000,20000   # the open loop alone, with the event loop\'s CPU and sleeps',
     '```',
     '',
   );

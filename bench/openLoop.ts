@@ -1,0 +1,90 @@
+/**
+ * The open loop alone, for looking into the p99 at a set rate: `node bench/run.js --open=poll|submit|validation
+ * [--rates=N[,N...]] [--seconds=N] [--rounds=N] [--tasks=N]`. Fills a store, starts reelay, measures its
+ * closed-loop rate once, then offers each rate in turn, evenly paced (lib/pacedLoad.ts), round after round,
+ * placed on the CPUs as the full run places it. No baseline and no BENCHMARKS.md: each line gives what the
+ * full run's open-loop figure gives (answered rate, p50 and p99 from when each request was due, the p99 of each
+ * second) and what it hides — the event loop's own CPU and how often it slept (its voluntary context
+ * switches), from /proc — so a reader can tell work from waiting. Rates default to 50 %, 65 % and 80 % of the
+ * closed-loop rate measured first. It repeats the scratch harness that item 45 of
+ * docs/decisions/0012-performance.md was measured with, so the next look does not start by rebuilding it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createKey, openStore, prefillTasks } from './lib/prefill.ts';
+import { startGateway } from './lib/gateway.ts';
+import { runLoad, stopLoadGenerator, type LoadRequest } from './lib/load.ts';
+import { bySecond } from './lib/pacedLoad.ts';
+import { submitRequests } from './submit.ts';
+import { INVALID_BODIES } from './lib/bodies.ts';
+import { CONNECTIONS } from './http.ts';
+import { threadCounters } from './lib/threadCounters.ts';
+import { POLL_TARGET } from './poll.ts';
+import { SUBMIT_TARGET } from './submit.ts';
+
+export interface OpenLoopOptions {
+  what: string;
+  tasks: number;
+  seconds: number;
+  rounds: number;
+  /** Requests per second to offer; empty: 50, 65 and 80 % of the closed-loop rate. */
+  rates: number[];
+}
+
+function requestsFor(what: string, key: string): { requests: LoadRequest[]; expectStatus: number; p99Ms: number } {
+  const auth = { authorization: `Bearer ${key}` };
+  if (what === 'poll') return { requests: [{ method: 'GET', path: '/v1/tasks/{id}', headers: auth }], expectStatus: 200, p99Ms: POLL_TARGET.p99Ms };
+  if (what === 'submit') return { requests: submitRequests(key), expectStatus: 200, p99Ms: SUBMIT_TARGET.p99Ms };
+  if (what === 'validation') {
+    const requests = INVALID_BODIES.map((b) => ({ method: 'POST' as const, path: '/v1/videos/generations', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(b) }));
+    return { requests, expectStatus: 400, p99Ms: POLL_TARGET.p99Ms };
+  }
+  throw new Error(`--open=${what}: choose poll, submit or validation`);
+}
+
+export async function openLoop(o: OpenLoopOptions, print: (line: string) => void = console.log): Promise<number> {
+  if (!['poll', 'submit', 'validation'].includes(o.what)) throw new Error(`--open=${o.what}: choose poll, submit or validation`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-open-'));
+  try {
+    const store = openStore(work);
+    const key = await createKey(store);
+    const ids = prefillTasks(store, key.id, o.tasks);
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    await store.close();
+    const idsFile = path.join(work, 'ids.json');
+    fs.writeFileSync(idsFile, JSON.stringify(ids));
+    const { requests, expectStatus, p99Ms } = requestsFor(o.what, key.key);
+    const shape = { connections: CONNECTIONS, requests, expectStatus, idsFile: o.what === 'poll' ? idsFile : undefined };
+
+    const gw = await startGateway({ dataDir: work, role: 'api' });
+    try {
+      const closed = await runLoad({ ...shape, url: gw.url, warmupSeconds: 2, seconds: Math.max(1, o.seconds / 2) }, gw.pid);
+      print(`${o.what} over ${o.tasks.toLocaleString('en-US')} tasks: closed loop ${Math.round(closed.rps)} req/s, ${closed.cpuUsPerAnswer?.toFixed(1)} µs of CPU per answer`);
+      const rates = o.rates.length ? o.rates : [0.5, 0.65, 0.8].map((f) => Math.round(closed.rps * f));
+      for (let round = 1; round <= o.rounds; round++) {
+        for (const rate of rates) {
+          const before = threadCounters(gw.pid);
+          const t0 = performance.now();
+          const r = await runLoad({ ...shape, url: gw.url, warmupSeconds: 0.5, seconds: o.seconds, overallRate: rate }, gw.pid);
+          const wall = (performance.now() - t0) / 1000;
+          const after = threadCounters(gw.pid);
+          const answers = r.ok + r.other + r.warmupAnswers;
+          const loopCpu = (after.cpuMs - before.cpuMs) / 1000 / wall;
+          print(
+            `  round ${round}, ${rate} req/s offered: ${Math.round(r.rps)} answered, p50 ${r.corrected.p50.toFixed(2)} ms, p99 ${r.corrected.p99.toFixed(2)} ms; ` +
+              `event loop ${Math.round(loopCpu * 100)} % busy, ${(((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, answers)).toFixed(1)} µs of its CPU per answer, ` +
+              `${Math.round((after.sleeps - before.sleeps) / wall)} sleeps/s; generator late p99 ${r.generatorLateMs?.p99.toFixed(2) ?? '?'} ms` +
+              `${bySecond(r.secondP99Ms, p99Ms) ? `; ${bySecond(r.secondP99Ms, p99Ms)}` : ''}`,
+          );
+        }
+      }
+    } finally {
+      await gw.stop();
+      await stopLoadGenerator();
+    }
+    return 0;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}

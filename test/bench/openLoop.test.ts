@@ -1,0 +1,48 @@
+/**
+ * The open-loop explorer (`node bench/run.js --open=...`, bench/openLoop.ts): a gateway loaded at a set rate,
+ * with the event loop's CPU and sleeps read from /proc beside each p99.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { threadCounters } from '../../bench/lib/threadCounters.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+describe('threadCounters', () => {
+  it('reads a thread’s CPU time and voluntary context switches, which only grow', async () => {
+    const a = threadCounters(process.pid);
+    const end = performance.now() + 30;
+    while (performance.now() < end); // on-CPU time
+    await new Promise((r) => setTimeout(r, 20)); // a sleep
+    const b = threadCounters(process.pid);
+    expect(Number.isFinite(a.cpuMs) && Number.isFinite(a.sleeps)).toBe(true);
+    expect(b.cpuMs).toBeGreaterThanOrEqual(a.cpuMs);
+    expect(b.sleeps).toBeGreaterThan(a.sleeps);
+  });
+});
+
+describe('node bench/run.js --open=poll', () => {
+  it('offers the rate asked for and reports the answered rate, the p99 and the loop’s CPU', async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_ENV'));
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['bench/run.js', '--open=poll', '--tasks=500', '--seconds=1', '--rounds=1', '--rates=400'], { cwd: ROOT, env, timeout: 90_000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout),
+      ),
+    );
+    expect(out).toMatch(/^poll over 500 tasks: closed loop \d+ req\/s/m);
+    const round = /round 1, 400 req\/s offered: (\d+) answered, p50 [\d.]+ ms, p99 [\d.]+ ms; event loop \d+ % busy, [\d.]+ µs of its CPU per answer, \d+ sleeps\/s/.exec(out);
+    expect(round, out).not.toBeNull();
+    // Every request offered in the 1 s window was answered at the rate offered.
+    expect(Number(round![1])).toBeGreaterThanOrEqual(380);
+    expect(Number(round![1])).toBeLessThanOrEqual(420);
+  }, 120_000);
+
+  it('refuses a scenario it does not know', async () => {
+    const err = await new Promise<string>((resolve) =>
+      execFile(process.execPath, ['bench/run.js', '--open=nothing', '--tasks=10'], { cwd: ROOT, timeout: 60_000 }, (e, stdout, stderr) => resolve(`${e ? 'failed' : 'ok'} ${stderr}`)),
+    );
+    expect(err).toMatch(/^failed/);
+    expect(err).toContain('--open=nothing: choose poll, submit or validation');
+  }, 90_000);
+});
