@@ -8,8 +8,8 @@
  * when it wakes a waiting load generator, and every request when it wakes a waiting event loop; the open
  * loop at the target rate pays it on most loop turns, the closed loop at saturation seldom (everyone is
  * awake). On the AMD EPYC host of 2026-12-06 a C program measured ~47 µs for such a round trip across the
- * two vCPUs and ~5 µs on one (docs/decisions/0012-performance.md, item 45), so this line says how much of
- * the open loop's cost per answer is the machine's.
+ * two vCPUs and ~5 µs on one (docs/decisions/0012-performance.md, item 45). This row puts a number on the
+ * part of the open loop's extra cost per answer that is the machine's.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { cpuLists } from './cpuPlacement.ts';
