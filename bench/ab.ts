@@ -14,16 +14,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createKey, openStore, prefillTasks } from './lib/prefill.ts';
+import { prefillForLoad } from './lib/prefill.ts';
 import { startGateway } from './lib/gateway.ts';
-import { runLoad, stopLoadGenerator, type LoadRequest, type LoadResult } from './lib/load.ts';
+import { runLoad, stopLoadGenerator, type LoadResult } from './lib/load.ts';
 import { spawnChild } from './lib/proc.ts';
 import { merge } from './lib/compare.ts';
-import { submitRequests } from './submit.ts';
-import { INVALID_BODIES } from './lib/bodies.ts';
+import { checkPath, pathLoad } from './paths.ts';
 import { CONNECTIONS } from './http.ts';
 
 export async function ab(others: string, o: { tasks: number; seconds: number; rounds: number; what: string[]; pending?: boolean }): Promise<number> {
+  const paths = o.what.map((w) => checkPath(w, '--what'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-ab-'));
   const baseline = await spawnChild<{ url: string }>('baseline', 'baselineMain.ts');
   try {
@@ -31,14 +31,8 @@ export async function ab(others: string, o: { tasks: number; seconds: number; ro
     // when this version ran on the files the prefill wrote and the others on copies, two checkouts of the
     // same code measured 76 and 69 µs per poll in one run.
     const prefilled = path.join(work, 'prefilled');
-    const store = openStore(prefilled);
-    const key = await createKey(store);
-    const ids = prefillTasks(store, key.id, o.tasks, o.pending ? { completed: 0, failed: 0 } : undefined);
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
-    await store.close();
-
     const idsFile = path.join(work, 'ids.json');
-    fs.writeFileSync(idsFile, JSON.stringify(ids));
+    const key = await prefillForLoad(prefilled, idsFile, o.tasks, o.pending ? { completed: 0, failed: 0 } : undefined);
     const targets: Record<string, { url: string; pid: number }> = { baseline: { url: (await baseline.ready).url, pid: baseline.pid } };
     const gateways = [];
     for (const other of others.split(',')) {
@@ -54,15 +48,8 @@ export async function ab(others: string, o: { tasks: number; seconds: number; ro
     const self = await startGateway({ dataDir: own, role: 'api' });
     gateways.push(self);
     targets.this = { url: self.url, pid: self.pid };
-    for (const what of o.what) {
-      let requests: LoadRequest[];
-      let expect = 200;
-      if (what === 'submit') requests = submitRequests(key.key);
-      else if (what === 'poll') requests = [{ method: 'GET', path: '/v1/tasks/{id}', headers: { authorization: `Bearer ${key.key}` } }];
-      else {
-        requests = INVALID_BODIES.map((x) => ({ method: 'POST', path: '/v1/videos/generations', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, body: JSON.stringify(x) }));
-        expect = 400;
-      }
+    for (const what of paths) {
+      const { requests, expectStatus: expect } = pathLoad(what, key.key);
       const runs: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
       const versions = Object.keys(targets).filter((k) => k !== 'baseline');
       for (let r = 0; r < o.rounds; r++) {

@@ -12,12 +12,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createKey, openStore, prefillTasks } from './lib/prefill.ts';
+import { prefillForLoad } from './lib/prefill.ts';
 import { startGateway } from './lib/gateway.ts';
-import { runLoad, stopLoadGenerator, type LoadRequest } from './lib/load.ts';
+import { runLoad, stopLoadGenerator } from './lib/load.ts';
 import { bySecond } from './lib/pacedLoad.ts';
-import { submitRequests } from './submit.ts';
-import { INVALID_BODIES } from './lib/bodies.ts';
+import { checkPath, pathLoad } from './paths.ts';
 import { CONNECTIONS } from './http.ts';
 import { threadCounters } from './lib/threadCounters.ts';
 import { POLL_TARGET } from './poll.ts';
@@ -32,30 +31,15 @@ export interface OpenLoopOptions {
   rates: number[];
 }
 
-function requestsFor(what: string, key: string): { requests: LoadRequest[]; expectStatus: number; p99Ms: number } {
-  const auth = { authorization: `Bearer ${key}` };
-  if (what === 'poll') return { requests: [{ method: 'GET', path: '/v1/tasks/{id}', headers: auth }], expectStatus: 200, p99Ms: POLL_TARGET.p99Ms };
-  if (what === 'submit') return { requests: submitRequests(key), expectStatus: 200, p99Ms: SUBMIT_TARGET.p99Ms };
-  if (what === 'validation') {
-    const requests = INVALID_BODIES.map((b) => ({ method: 'POST' as const, path: '/v1/videos/generations', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(b) }));
-    return { requests, expectStatus: 400, p99Ms: POLL_TARGET.p99Ms };
-  }
-  throw new Error(`--open=${what}: choose poll, submit or validation`);
-}
-
 export async function openLoop(o: OpenLoopOptions, print: (line: string) => void = console.log): Promise<number> {
-  if (!['poll', 'submit', 'validation'].includes(o.what)) throw new Error(`--open=${o.what}: choose poll, submit or validation`);
+  const which = checkPath(o.what, '--open');
+  const p99Ms = which === 'submit' ? SUBMIT_TARGET.p99Ms : POLL_TARGET.p99Ms;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-open-'));
   try {
-    const store = openStore(work);
-    const key = await createKey(store);
-    const ids = prefillTasks(store, key.id, o.tasks);
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
-    await store.close();
     const idsFile = path.join(work, 'ids.json');
-    fs.writeFileSync(idsFile, JSON.stringify(ids));
-    const { requests, expectStatus, p99Ms } = requestsFor(o.what, key.key);
-    const shape = { connections: CONNECTIONS, requests, expectStatus, idsFile: o.what === 'poll' ? idsFile : undefined };
+    const key = await prefillForLoad(work, idsFile, o.tasks);
+    const { requests, expectStatus } = pathLoad(which, key.key);
+    const shape = { connections: CONNECTIONS, requests, expectStatus, idsFile: which === 'poll' ? idsFile : undefined };
 
     const gw = await startGateway({ dataDir: work, role: 'api' });
     try {

@@ -7,7 +7,11 @@ import { httpScenario, type HttpOutcome, type Targets, type Timing } from './htt
 
 export const POLL_TARGET = { ratio: 0.5, p99Ms: 5 };
 
+/** One request, its `{id}` taken in turn from the ids file of the load. */
+export function pollRequests(key: string) {
+  return [{ method: 'GET' as const, path: '/v1/tasks/{id}', headers: { authorization: `Bearer ${key}` } }];
+}
+
 export function pollScenario(urls: Targets, key: string, idsFile: string, timing: Timing, name = 'poll'): Promise<HttpOutcome> {
-  const request = { method: 'GET' as const, path: '/v1/tasks/{id}', headers: { authorization: `Bearer ${key}` } };
-  return httpScenario(name, urls, [request], 200, POLL_TARGET, timing, { idsFile });
+  return httpScenario(name, urls, pollRequests(key), 200, POLL_TARGET, timing, { idsFile });
 }

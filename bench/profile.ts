@@ -6,36 +6,23 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createKey, openStore, prefillTasks } from './lib/prefill.ts';
+import { prefillForLoad } from './lib/prefill.ts';
 import { startGateway } from './lib/gateway.ts';
-import { runLoad, stopLoadGenerator, type LoadRequest } from './lib/load.ts';
+import { runLoad, stopLoadGenerator } from './lib/load.ts';
 import { ROOT_DIR } from './lib/proc.ts';
 import { summarise } from './lib/cpuprofile.ts';
-import { submitRequests } from './submit.ts';
-import { INVALID_BODIES } from './lib/bodies.ts';
+import { checkPath, pathLoad } from './paths.ts';
 import { CONNECTIONS } from './http.ts';
 
 export async function profile(name: string, opts: { seconds: number; tasks: number }): Promise<number> {
+  const which = checkPath(name, '--profile');
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-profile-'));
   const outDir = path.join(ROOT_DIR, 'bench-profiles', name);
   fs.rmSync(outDir, { recursive: true, force: true });
   try {
-    const store = openStore(work);
-    const key = await createKey(store);
-    const ids = prefillTasks(store, key.id, opts.tasks);
-    // As the measured stages do: reads then find the rows in the database file, not in a long WAL.
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
-    await store.close();
     const idsFile = path.join(work, 'ids.json');
-    fs.writeFileSync(idsFile, JSON.stringify(ids));
-    let requests: LoadRequest[];
-    let expectStatus = 200;
-    if (name === 'submit') requests = submitRequests(key.key);
-    else if (name === 'poll') requests = [{ method: 'GET', path: '/v1/tasks/{id}', headers: { authorization: `Bearer ${key.key}` } }];
-    else if (name === 'validation') {
-      requests = INVALID_BODIES.map((b) => ({ method: 'POST', path: '/v1/videos/generations', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, body: JSON.stringify(b) }));
-      expectStatus = 400;
-    } else throw new Error(`--profile=${name}: choose submit, poll or validation`);
+    const key = await prefillForLoad(work, idsFile, opts.tasks);
+    const { requests, expectStatus } = pathLoad(which, key.key);
     process.env.BENCH_PROFILE_DIR = path.dirname(outDir);
     const gw = await startGateway({ dataDir: work, role: 'api', profileAs: name });
     const r = await runLoad({ url: gw.url, connections: CONNECTIONS, warmupSeconds: 2, seconds: opts.seconds, requests, expectStatus, idsFile: name === 'poll' ? idsFile : undefined });

@@ -8,12 +8,15 @@ import { httpScenario, type HttpOutcome, type Targets, type Timing } from './htt
 
 export const VALIDATION_TARGET = { ratio: 0.6 };
 
-export function validationScenario(urls: Targets, key: string, timing: Timing): Promise<HttpOutcome> {
-  const requests = INVALID_BODIES.map((b) => ({
+export function validationRequests(key: string) {
+  return INVALID_BODIES.map((b) => ({
     method: 'POST' as const,
     path: '/v1/videos/generations',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify(b),
   }));
-  return httpScenario('validation', urls, requests, 400, VALIDATION_TARGET, timing);
+}
+
+export function validationScenario(urls: Targets, key: string, timing: Timing): Promise<HttpOutcome> {
+  return httpScenario('validation', urls, validationRequests(key), 400, VALIDATION_TARGET, timing);
 }

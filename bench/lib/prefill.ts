@@ -3,6 +3,7 @@
  * (task, hold, ledger row), then finished the way the engine finishes them (settle or refund, ledger rows).
  * Done with the gateway stopped, with synchronous=NORMAL for speed; the gateway then opens the file itself.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { ApiKeys } from '../../src/accounts/apiKeys.ts';
 import { PriceBook } from '../../src/billing/prices.ts';
@@ -193,6 +194,21 @@ export function prefillTasks(store: SqliteStore, keyId: string, count: number, m
     db.pragma(`cache_size = ${cache}`);
   }
   return ids;
+}
+
+/**
+ * A store in `dir` with an unlimited key and `count` tasks, checkpointed so reads find the rows in the
+ * database file rather than in a long WAL (as the measured stages do), and their ids written to `idsFile`
+ * as a JSON array for the load's `{id}`. The store is closed again; a gateway opens the file itself.
+ */
+export async function prefillForLoad(dir: string, idsFile: string, count: number, mix?: PrefillMix): Promise<{ id: string; key: string }> {
+  const store = openStore(dir);
+  const key = await createKey(store);
+  const ids = prefillTasks(store, key.id, count, mix);
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
+  await store.close();
+  fs.writeFileSync(idsFile, JSON.stringify(ids));
+  return key;
 }
 
 /** The key's totals equal the sums of its ledger rows (the invariant Store methods keep). */

@@ -5,9 +5,17 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { threadCounters } from '../../bench/lib/threadCounters.ts';
+import { statCpuMs, threadCounters } from '../../bench/lib/threadCounters.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+
+describe('statCpuMs', () => {
+  it('adds utime and stime (ticks of 10 ms), counting fields after the last parenthesis of the command name', () => {
+    // A command name may hold spaces and parentheses; utime is 123 ticks and stime 45.
+    const stat = '4242 (node (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 123 45 0 0 20 0 7 0 100 0 0';
+    expect(statCpuMs(stat)).toBe(1680);
+  });
+});
 
 describe('threadCounters', () => {
   it('reads a thread’s CPU time and voluntary context switches, which only grow', async () => {
