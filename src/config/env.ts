@@ -21,6 +21,7 @@ const SETTINGS: Record<string, Kind> = {
   database_pool_size: 'int',
   sqlite_synchronous: 'string',
   sqlite_cache_mib: 'int',
+  sqlite_mmap_mib: 'int',
   redis_url: 'string',
   redis_prefix: 'string',
   signing_secret: 'string',

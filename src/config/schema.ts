@@ -58,7 +58,9 @@ export const configSchema = z
     database_pool_size: positiveInt.max(1000).default(10),
     sqlite_synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
     /** Most memory SQLite's page cache may hold, MiB (used only as the database grows into it). */
-    sqlite_cache_mib: positiveInt.min(2).max(65536).default(256),
+    sqlite_cache_mib: positiveInt.min(2).max(65536).default(16),
+    /** How much of the database file SQLite reads through a memory map, MiB; 0 reads it with read(2). */
+    sqlite_mmap_mib: nonNegativeInt.max(2047).default(2047),
     redis_url: z.string().optional(),
     /** Prefix of every Redis key and channel (several gateways, or tests, may share one Redis). */
     redis_prefix: z.string().min(1).default('reelay:'),

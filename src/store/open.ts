@@ -10,9 +10,13 @@ import { SqliteStore } from './sqlite/sqliteStore.ts';
 import type { Store } from './types.ts';
 
 export async function openStore(
-  config: Pick<ReelayConfig, 'database_url' | 'data_dir' | 'sqlite_synchronous'> & { sqlite_cache_mib?: number; database_pool_size?: number },
+  config: Pick<ReelayConfig, 'database_url' | 'data_dir' | 'sqlite_synchronous'> & { sqlite_cache_mib?: number; sqlite_mmap_mib?: number; database_pool_size?: number },
   pgOptions: PostgresStoreOptions = {},
 ): Promise<Store> {
   if (config.database_url) return PostgresStore.open(config.database_url, { poolSize: config.database_pool_size, ...pgOptions });
-  return new SqliteStore(path.join(config.data_dir, 'reelay.db'), { synchronous: config.sqlite_synchronous, cacheMiB: config.sqlite_cache_mib });
+  return new SqliteStore(path.join(config.data_dir, 'reelay.db'), {
+    synchronous: config.sqlite_synchronous,
+    cacheMiB: config.sqlite_cache_mib,
+    mmapMiB: config.sqlite_mmap_mib,
+  });
 }

@@ -5,27 +5,63 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { openStore } from '../../src/store/open.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.ts';
+import type { WalCheckpointer } from '../../src/store/sqlite/checkpointer.ts';
 
-describe('sqlite_cache_mib', () => {
+const MIB = 1024 * 1024;
+
+describe('sqlite_cache_mib and sqlite_mmap_mib', () => {
   const dirs: string[] = [];
   afterEach(() => {
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
-
-  it('defaults to 256 MiB, takes REELAY_SQLITE_CACHE_MIB, and refuses less than 2', () => {
-    expect(loadConfig({ REELAY_DATA_DIR: os.tmpdir() }).sqlite_cache_mib).toBe(256);
-    expect(loadConfig({ REELAY_DATA_DIR: os.tmpdir(), REELAY_SQLITE_CACHE_MIB: '32' }).sqlite_cache_mib).toBe(32);
-    expect(() => loadConfig({ REELAY_DATA_DIR: os.tmpdir(), REELAY_SQLITE_CACHE_MIB: '1' })).toThrow(/sqlite_cache_mib/);
-  });
-
-  it('sizes the page cache of the store the gateway opens', async () => {
+  const tempDir = () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-cache-'));
     dirs.push(dir);
-    const store = (await openStore(loadConfig({ REELAY_DATA_DIR: dir, REELAY_SQLITE_CACHE_MIB: '32' }))) as SqliteStore;
+    return dir;
+  };
+  /** The mmap_size of the checkpoint thread's own connection, read on that connection. */
+  const threadMmap = (store: SqliteStore) => (store as unknown as { checkpointer: WalCheckpointer }).checkpointer.readValue('PRAGMA mmap_size', []);
+
+  it('default to a 16 MiB cache and a 2047 MiB map, take their variables, and refuse what SQLite cannot do', () => {
+    const dataDir = os.tmpdir();
+    expect(loadConfig({ REELAY_DATA_DIR: dataDir }).sqlite_cache_mib).toBe(16);
+    expect(loadConfig({ REELAY_DATA_DIR: dataDir }).sqlite_mmap_mib).toBe(2047);
+    expect(loadConfig({ REELAY_DATA_DIR: dataDir, REELAY_SQLITE_CACHE_MIB: '32' }).sqlite_cache_mib).toBe(32);
+    expect(loadConfig({ REELAY_DATA_DIR: dataDir, REELAY_SQLITE_MMAP_MIB: '0' }).sqlite_mmap_mib).toBe(0);
+    expect(() => loadConfig({ REELAY_DATA_DIR: dataDir, REELAY_SQLITE_CACHE_MIB: '1' })).toThrow(/sqlite_cache_mib/);
+    expect(() => loadConfig({ REELAY_DATA_DIR: dataDir, REELAY_SQLITE_MMAP_MIB: '4096' })).toThrow(/sqlite_mmap_mib/);
+  });
+
+  it('size the cache and the map of the store the gateway opens, and of its checkpoint thread', async () => {
+    const dir = tempDir();
+    const store = (await openStore(loadConfig({ REELAY_DATA_DIR: dir, REELAY_SQLITE_CACHE_MIB: '32', REELAY_SQLITE_MMAP_MIB: '64' }))) as SqliteStore;
     expect(store.db.pragma('cache_size', { simple: true })).toBe(-32 * 1024);
+    expect(store.db.pragma('mmap_size', { simple: true })).toBe(64 * MIB);
+    expect(await threadMmap(store)).toBe(64 * MIB);
     await store.close();
+
     const plain = new SqliteStore(path.join(dir, 'other.db'));
-    expect(plain.db.pragma('cache_size', { simple: true })).toBe(-256 * 1024);
+    expect(plain.db.pragma('cache_size', { simple: true })).toBe(-16 * 1024);
+    expect(plain.db.pragma('mmap_size', { simple: true })).toBe(2047 * MIB);
     await plain.close();
+
+    const unmapped = (await openStore(loadConfig({ REELAY_DATA_DIR: tempDir(), REELAY_SQLITE_MMAP_MIB: '0' }))) as SqliteStore;
+    expect(unmapped.db.pragma('mmap_size', { simple: true })).toBe(0);
+    expect(await threadMmap(unmapped)).toBe(0);
+    await unmapped.close();
+  });
+
+  it('reads through the map what another connection committed, before and after the checkpoint thread copied it into the file', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore(path.join(dir, 'reelay.db'), { mmapMiB: 64 });
+    const key = await store.createKey({ id: 'key_1', name: 'k', prefix: 'rk_test', hash: 'h1', balanceMicros: 5, rateLimitRpm: null, maxConcurrentTasks: null, models: null, webhookSecret: 's', createdAt: Date.now() });
+    // Copied into the database file, so the next read of the key's page finds it in the map, not the WAL.
+    await (store as unknown as { checkpointer: WalCheckpointer }).checkpointer.finish();
+    const other = new SqliteStore(path.join(dir, 'reelay.db'), { mmapMiB: 64 });
+    expect((await other.getKey(key.id))?.balanceMicros).toBe(5);
+    await store.adjustBalance(key.id, 7, 'topup', 'more', Date.now());
+    expect((await other.getKey(key.id))?.balanceMicros).toBe(12);
+    await other.close();
+    await store.close();
   });
 });

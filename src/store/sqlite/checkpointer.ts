@@ -34,6 +34,9 @@ db.pragma('busy_timeout = 10000');
 // gateway's own connection would.
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 0');
+// Its reads (the counts below) scan whole indexes, read again after every commit of the gateway's: through
+// the memory map they cost no read(2) per page.
+db.pragma('mmap_size = ' + workerData.mmapBytes);
 const walFd = fs.openSync(workerData.file + '-wal', 'r+');
 // Prepared at their first use, by SQL text.
 const reads = new Map();
@@ -82,13 +85,17 @@ export class WalCheckpointer {
   private readonly waiting = new Map<number, { resolve(r: Reply): void; reject(e: Error): void; synced?: () => void }>();
   private failure: Error | null = null;
 
-  constructor(private readonly file: string) {}
+  /** `mmapBytes`: how much of the file the thread's connection reads through a memory map (as the gateway's). */
+  constructor(
+    private readonly file: string,
+    private readonly mmapBytes = 0,
+  ) {}
 
   /** The thread starts with the first checkpoint: a store that is only read, or a one-off command, has none. */
   private thread(): Worker {
     if (this.worker) return this.worker;
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, driver } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, driver, mmapBytes: this.mmapBytes } });
     // An idle checkpointer does not keep the process alive.
     worker.unref();
     worker.on('message', (m: Reply & { id: number; error?: string; synced?: true }) => {

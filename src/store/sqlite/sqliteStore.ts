@@ -42,11 +42,21 @@ type Row = Record<string, unknown>;
  */
 const SAFETY_CHECKPOINT_PAGES = 20_000;
 
+/** Page cache, MiB: see the constructor. */
+export const DEFAULT_CACHE_MIB = 16;
+/**
+ * Memory-mapped part of the file, MiB: SQLite's own ceiling (SQLITE_MAX_MMAP_SIZE, 0x7fff0000 bytes in
+ * better-sqlite3's build; larger values are cut to it). Pages beyond it are read with read(2).
+ */
+export const DEFAULT_MMAP_MIB = 2047;
+
 export interface SqliteStoreOptions {
   /** PRAGMA synchronous: FULL survives power loss, NORMAL survives a process crash (WAL). */
   synchronous?: 'FULL' | 'NORMAL';
-  /** Most memory the page cache may hold, MiB (default 256). */
+  /** Most memory the page cache may hold, MiB (default 16). */
   cacheMiB?: number;
+  /** How much of the file is read through a memory map, MiB (default 2047, SQLite's own ceiling; 0: none). */
+  mmapMiB?: number;
 }
 
 export class SqliteStore implements Store {
@@ -68,10 +78,16 @@ export class SqliteStore implements Store {
     this.db.pragma(`synchronous = ${durable ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('foreign_keys = ON');
-    // 256 MiB of page cache at most instead of SQLite's 2 MiB default: polls read task rows at random across
-    // the whole table, and every miss is a read syscall (about 1 KiB of database per task: 100,000 tasks fit).
-    // The cache takes memory only as pages are read (docs/decisions/0012-performance.md).
-    this.db.pragma(`cache_size = ${-Math.round((opts.cacheMiB ?? 256) * 1024)}`);
+    // Reads go through a memory map of the file: polls read task rows at random across the whole table, and
+    // a page found in the map costs no read(2) and no copy. The page cache then holds what transactions
+    // write and what the WAL holds, so it is kept small, 16 MiB: SQLite scans every page of it at the end of
+    // the first commit after a B-tree split that renumbered pages (pcache1TruncateUnsafe, reached through
+    // balance_nonroot's temporary page number), which took 2–16 ms on the event loop every few seconds of
+    // submits with the 256 MiB cache this replaced, and 0.1–1.9 ms with 16 MiB
+    // (docs/decisions/0012-performance.md, item 46).
+    this.db.pragma(`cache_size = ${-Math.round((opts.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024)}`);
+    this.mmapBytes = file === ':memory:' ? 0 : Math.round((opts.mmapMiB ?? DEFAULT_MMAP_MIB) * 1024 * 1024);
+    this.db.pragma(`mmap_size = ${this.mmapBytes}`);
     // A write of a group commit that runs in a SAVEPOINT (after a refusal) has SQLite copy every page it changes
     // into a sub-journal first — a temporary file by default: 26 pwrite(2) calls per submitted task, a third
     // of a submit's CPU time (strace). In memory it costs a memcpy; it only ever serves a rollback to the
@@ -82,7 +98,7 @@ export class SqliteStore implements Store {
     this.readTransaction = this.db.transaction((read: () => unknown) => read());
     this.walFile = `${file}-wal`;
     // Durable mode checkpoints on a thread of its own (checkpointer.ts), at the group commit's syncs.
-    this.checkpointer = durable ? new WalCheckpointer(file) : null;
+    this.checkpointer = durable ? new WalCheckpointer(file, this.mmapBytes) : null;
     if (this.checkpointer) this.db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`);
     const checkpoints = this.checkpointer && {
       backfill: () => this.checkpointer!.backfill(),
@@ -97,6 +113,7 @@ export class SqliteStore implements Store {
   }
 
   private readonly walFile: string;
+  private readonly mmapBytes: number;
   private readonly readTransaction: Database.Transaction<(read: () => unknown) => unknown>;
   private readonly checkpointer: WalCheckpointer | null;
   private wal: Promise<fs.promises.FileHandle> | null = null;
