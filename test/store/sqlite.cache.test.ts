@@ -64,4 +64,40 @@ describe('sqlite_cache_mib and sqlite_mmap_mib', () => {
     await other.close();
     await store.close();
   });
+
+  it('maps the file again once it has outgrown the map, which SQLite does not do for the writing connection', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'reelay.db');
+    const store = new SqliteStore(file, { mmapMiB: 64, cacheMiB: 2 });
+    /** The sizes of every map of the database file in this process (the gateway's and the thread's). */
+    const maps = () =>
+      fs
+        .readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .filter((l) => l.endsWith(file))
+        .map((l) => l.split(' ')[0].split('-').map((x) => parseInt(x, 16)))
+        .map(([from, to]) => to - from);
+    const grow = async (mib: number) => {
+      store.db.exec('CREATE TABLE IF NOT EXISTS filler (x BLOB)');
+      const add = store.db.prepare('INSERT INTO filler VALUES (randomblob(4000))');
+      store.db.transaction(() => {
+        for (let i = 0; i < mib * 256; i++) add.run();
+      })();
+      // Copied into the file by the checkpoint thread, which extends the file (and its own map).
+      await (store as unknown as { checkpointer: WalCheckpointer }).checkpointer.finish();
+      // A read through the gateway's connection, which maps the file if it has no map yet.
+      store.db.prepare('SELECT count(*) FROM filler').get();
+    };
+    await grow(1);
+    expect(store.fileMap!.refresh()).toBe(false);
+    await grow(4);
+    const size = fs.statSync(file).size;
+    // The gateway's map still has the size of its first read; the thread's has followed the file.
+    expect(Math.min(...maps())).toBeLessThan(size / 2);
+    expect(store.fileMap!.refresh()).toBe(true);
+    expect(Math.min(...maps())).toBeGreaterThanOrEqual(size);
+    expect(store.fileMap!.refresh()).toBe(false);
+    expect(store.fileMap!.remaps).toBe(1);
+    await store.close();
+  });
 });

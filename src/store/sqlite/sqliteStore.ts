@@ -14,6 +14,7 @@ import { formatMoney } from '../../billing/money.ts';
 import { TERMINAL_STATUSES, type NewTask, type TaskOutcome, type TaskRecord } from '../../tasks/task.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { GroupCommit } from './groupCommit.ts';
+import { FileMap } from './fileMap.ts';
 import { WalCheckpointer } from './checkpointer.ts';
 import { newTaskRecord, taskValues, TASK_COLUMN_NAMES, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView, TASK_VIEW_COLUMNS } from '../rows.ts';
 import type {
@@ -85,9 +86,12 @@ export class SqliteStore implements Store {
     // balance_nonroot's temporary page number), which took 2–16 ms on the event loop every few seconds of
     // submits with the 256 MiB cache this replaced, and 0.1–1.9 ms with 16 MiB
     // (docs/decisions/0012-performance.md, item 46).
-    this.db.pragma(`cache_size = ${-Math.round((opts.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024)}`);
+    const cacheMiB = opts.cacheMiB ?? DEFAULT_CACHE_MIB;
+    this.db.pragma(`cache_size = ${-Math.round(cacheMiB * 1024)}`);
     this.mmapBytes = file === ':memory:' ? 0 : Math.round((opts.mmapMiB ?? DEFAULT_MMAP_MIB) * 1024 * 1024);
     this.db.pragma(`mmap_size = ${this.mmapBytes}`);
+    // The map does not follow the file as it grows by itself (fileMap.ts).
+    this.fileMap = this.mmapBytes > 0 ? new FileMap(this.db, file, this.mmapBytes, cacheMiB * 1024 * 1024) : null;
     // A write of a group commit that runs in a SAVEPOINT (after a refusal) has SQLite copy every page it changes
     // into a sub-journal first — a temporary file by default: 26 pwrite(2) calls per submitted task, a third
     // of a submit's CPU time (strace). In memory it costs a memcpy; it only ever serves a rollback to the
@@ -114,6 +118,8 @@ export class SqliteStore implements Store {
 
   private readonly walFile: string;
   private readonly mmapBytes: number;
+  /** Maps the file again as it grows (null without a map). */
+  readonly fileMap: FileMap | null;
   private readonly readTransaction: Database.Transaction<(read: () => unknown) => unknown>;
   private readonly checkpointer: WalCheckpointer | null;
   private wal: Promise<fs.promises.FileHandle> | null = null;
@@ -229,6 +235,7 @@ export class SqliteStore implements Store {
     // Let writes already queued commit (and sync) first.
     await this.commit.settled();
     await this.checkpointer?.close();
+    this.fileMap?.stop();
     if (this.db.open) this.db.close();
     const wal = this.wal;
     this.wal = null;
