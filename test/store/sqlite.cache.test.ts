@@ -19,8 +19,9 @@ describe('sqlite_cache_mib and sqlite_mmap_mib', () => {
     dirs.push(dir);
     return dir;
   };
+  const checkpointerOf = (store: SqliteStore) => (store as unknown as { checkpointer: WalCheckpointer }).checkpointer;
   /** The mmap_size of the checkpoint thread's own connection, read on that connection. */
-  const threadMmap = (store: SqliteStore) => (store as unknown as { checkpointer: WalCheckpointer }).checkpointer.readValue('PRAGMA mmap_size', []);
+  const threadMmap = (store: SqliteStore) => checkpointerOf(store).readValue('PRAGMA mmap_size', []);
 
   it('default to a 16 MiB cache and a 2047 MiB map, take their variables, and refuse what SQLite cannot do', () => {
     const dataDir = os.tmpdir();
@@ -56,7 +57,7 @@ describe('sqlite_cache_mib and sqlite_mmap_mib', () => {
     const store = new SqliteStore(path.join(dir, 'reelay.db'), { mmapMiB: 64 });
     const key = await store.createKey({ id: 'key_1', name: 'k', prefix: 'rk_test', hash: 'h1', balanceMicros: 5, rateLimitRpm: null, maxConcurrentTasks: null, models: null, webhookSecret: 's', createdAt: Date.now() });
     // Copied into the database file, so the next read of the key's page finds it in the map, not the WAL.
-    await (store as unknown as { checkpointer: WalCheckpointer }).checkpointer.finish();
+    await checkpointerOf(store).finish();
     const other = new SqliteStore(path.join(dir, 'reelay.db'), { mmapMiB: 64 });
     expect((await other.getKey(key.id))?.balanceMicros).toBe(5);
     await store.adjustBalance(key.id, 7, 'topup', 'more', Date.now());
@@ -84,7 +85,7 @@ describe('sqlite_cache_mib and sqlite_mmap_mib', () => {
         for (let i = 0; i < mib * 256; i++) add.run();
       })();
       // Copied into the file by the checkpoint thread, which extends the file (and its own map).
-      await (store as unknown as { checkpointer: WalCheckpointer }).checkpointer.finish();
+      await checkpointerOf(store).finish();
       // A read through the gateway's connection, which maps the file if it has no map yet.
       store.db.prepare('SELECT count(*) FROM filler').get();
     };

@@ -26,7 +26,7 @@ export class FileMap {
   private mapped: number;
   private nudged = false;
   private readonly timer: NodeJS.Timeout;
-  /** Times the file was mapped again, for tests and the benchmark notes. */
+  /** Times the file was mapped again (tests read it). */
   remaps = 0;
 
   constructor(

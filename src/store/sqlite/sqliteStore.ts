@@ -88,10 +88,10 @@ export class SqliteStore implements Store {
     // (docs/decisions/0012-performance.md, item 46).
     const cacheMiB = opts.cacheMiB ?? DEFAULT_CACHE_MIB;
     this.db.pragma(`cache_size = ${-Math.round(cacheMiB * 1024)}`);
-    this.mmapBytes = file === ':memory:' ? 0 : Math.round((opts.mmapMiB ?? DEFAULT_MMAP_MIB) * 1024 * 1024);
-    this.db.pragma(`mmap_size = ${this.mmapBytes}`);
+    const mmapBytes = file === ':memory:' ? 0 : Math.round((opts.mmapMiB ?? DEFAULT_MMAP_MIB) * 1024 * 1024);
+    this.db.pragma(`mmap_size = ${mmapBytes}`);
     // The map does not follow the file as it grows by itself (fileMap.ts).
-    this.fileMap = this.mmapBytes > 0 ? new FileMap(this.db, file, this.mmapBytes, cacheMiB * 1024 * 1024) : null;
+    this.fileMap = mmapBytes > 0 ? new FileMap(this.db, file, mmapBytes, cacheMiB * 1024 * 1024) : null;
     // A write of a group commit that runs in a SAVEPOINT (after a refusal) has SQLite copy every page it changes
     // into a sub-journal first — a temporary file by default: 26 pwrite(2) calls per submitted task, a third
     // of a submit's CPU time (strace). In memory it costs a memcpy; it only ever serves a rollback to the
@@ -102,7 +102,7 @@ export class SqliteStore implements Store {
     this.readTransaction = this.db.transaction((read: () => unknown) => read());
     this.walFile = `${file}-wal`;
     // Durable mode checkpoints on a thread of its own (checkpointer.ts), at the group commit's syncs.
-    this.checkpointer = durable ? new WalCheckpointer(file, this.mmapBytes) : null;
+    this.checkpointer = durable ? new WalCheckpointer(file, mmapBytes) : null;
     if (this.checkpointer) this.db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`);
     const checkpoints = this.checkpointer && {
       backfill: () => this.checkpointer!.backfill(),
@@ -117,7 +117,6 @@ export class SqliteStore implements Store {
   }
 
   private readonly walFile: string;
-  private readonly mmapBytes: number;
   /** Maps the file again as it grows (null without a map). */
   readonly fileMap: FileMap | null;
   private readonly readTransaction: Database.Transaction<(read: () => unknown) => unknown>;
