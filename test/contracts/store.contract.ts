@@ -168,6 +168,38 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         await expectLedgerConsistent(store, k.id);
       });
 
+      it('concurrent submits of one key are each stored as made and held in the order they were made', async () => {
+        const k = await store.createKey(newKey({ balanceMicros: 100_000_000 }));
+        const made = Array.from({ length: 30 }, (_, i) =>
+          newTask(k.id, {
+            priceMicros: 1_000 + i,
+            billedSeconds: 5.5,
+            params: { prompt: `clip ${i}: é ✓ "quoted" \\ back\nline`, resolution: '720P', duration: 5, image_urls: [`https://x.test/${i}.png`] },
+            callbackUrl: i % 3 === 0 ? `https://hooks.test/${i}?a=1&b=2` : null,
+          }),
+        );
+        const created = await Promise.all(made.map((t) => store.createTask(t, { maxConcurrentTasks: null })));
+        for (const [i, { task }] of created.entries()) {
+          expect(task.id).toBe(made[i].id);
+          expect(await store.getTask(task.id)).toEqual(task);
+        }
+        const holds = (await store.listLedger(k.id, { limit: 100 })).items.filter((r) => r.kind === 'hold').reverse();
+        expect(holds.map((r) => r.taskId)).toEqual(made.map((t) => t.id));
+        expect(holds.map((r) => r.balanceDelta)).toEqual(made.map((t) => -t.priceMicros));
+        await expectLedgerConsistent(store, k.id);
+      });
+
+      it('when the balance runs out among concurrent submits, the ones made first are accepted', async () => {
+        const k = await store.createKey(newKey({ balanceMicros: 5 * 300_000 + 299_999 }));
+        const made = Array.from({ length: 12 }, () => newTask(k.id, { priceMicros: 300_000 }));
+        const results = await Promise.allSettled(made.map((t) => store.createTask(t, { maxConcurrentTasks: null })));
+        expect(results.map((r) => r.status)).toEqual([...Array(5).fill('fulfilled'), ...Array(7).fill('rejected')]);
+        for (const r of results) if (r.status === 'rejected') expect((r.reason as ApiError).code).toBe('payment_required');
+        for (const [i, t] of made.entries()) expect(Boolean(await store.getTask(t.id))).toBe(i < 5);
+        expect(await store.getKey(k.id)).toMatchObject({ balanceMicros: 299_999, heldMicros: 1_500_000 });
+        await expectLedgerConsistent(store, k.id);
+      });
+
       it('completion settles the cost and releases the unused hold; failure and cancellation refund in full', async () => {
         const k = await store.createKey(newKey({ balanceMicros: 3_000_000 }));
         const a = (await store.createTask(newTask(k.id, { priceMicros: 1_000_000 }), { maxConcurrentTasks: null })).task;

@@ -36,6 +36,8 @@ import { migrate } from './migrations.ts';
 import * as sql from './queries.ts';
 import * as tasks from './taskQueries.ts';
 import { db, transaction, type Db } from './transaction.ts';
+import { HeldTaskBatches } from './heldTaskBatches.ts';
+import { TaskViewBatches } from './taskViewBatches.ts';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (pg's default is 10). */
@@ -52,7 +54,15 @@ export class PostgresStore implements Store {
   /** Use `open()`, which migrates first; the constructor takes a pool already migrated. */
   constructor(readonly pool: pg.Pool) {
     this.db = db(pool);
+    this.heldTasks = new HeldTaskBatches(this.db);
+    this.taskViews = new TaskViewBatches(this.db);
   }
+
+  /** Polls of one turn, read in one statement. */
+  private readonly taskViews: TaskViewBatches;
+
+  /** New tasks without an Idempotency-Key or a concurrency limit, written a batch at a time. */
+  private readonly heldTasks: HeldTaskBatches;
 
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
@@ -131,10 +141,10 @@ export class PostgresStore implements Store {
     if (!opts.idempotency && opts.maxConcurrentTasks === null) {
       // Nothing to check under the key lock but the balance, which the guarded UPDATE checks itself (at READ
       // COMMITTED it re-reads the row after waiting for its lock): the hold, its ledger row and the task go
-      // in as one statement, one round trip (taskQueries.insertHeldTask).
+      // in as one statement, together with the other submits that arrived meanwhile (heldTaskBatches.ts).
       const task = newTaskRecord(input);
       const hold = holdMove(task.priceMicros);
-      if (await tasks.insertHeldTask(this.db, task, hold, task.createdAt)) return { task, replayed: false };
+      if (await this.heldTasks.insert(task, hold)) return { task, replayed: false };
       throw await shortOf(this.db, task.keyId, hold);
     }
     // A racing duplicate that slips past the key lock (it cannot while every writer takes it) would hit the
@@ -187,7 +197,7 @@ export class PostgresStore implements Store {
   }
 
   async getTaskView(id: string): Promise<TaskViewFields | undefined> {
-    const r = await tasks.taskViewById(this.db, id);
+    const r = await this.taskViews.read(id);
     return r ? toTaskView(r) : undefined;
   }
 

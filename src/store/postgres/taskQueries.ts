@@ -6,7 +6,7 @@
  * each other.
  */
 import { createHash } from 'node:crypto';
-import { TASK_COLUMN_NAMES, TASK_VIEW_COLUMNS, taskColumns } from '../rows.ts';
+import { TASK_COLUMN_NAMES, TASK_VIEW_COLUMNS, taskColumns, taskValues } from '../rows.ts';
 import type { TaskPatch, TaskQuery } from '../types.ts';
 import type { TaskRecord, TaskStatus } from '../../tasks/task.ts';
 import { ms, msOrNull, type Move } from './queries.ts';
@@ -63,6 +63,86 @@ export async function insertHeldTask(db: Db, t: TaskRecord, hold: Move, at: numb
   return r.rowCount === 1;
 }
 
+/**
+ * New tasks with their holds, of any keys, in one statement (heldTaskBatches.ts). For each key in the batch:
+ * its figures moved once by its tasks' total, guarded as one move is (the deltas only take from the balance,
+ * so every running balance is at least the last); a ledger row per task, in the batch's order, each with the
+ * balance after it; then the task rows. A key whose balance does not cover its total gets none of its rows.
+ *
+ * The key rows are locked in id order before any is changed (`locked`: rows are locked as they leave the
+ * sort, and `moved` can only change a row `locked` has handed it), so two processes' batches over the same
+ * keys queue rather than deadlock; every other writer locks at most one key, after any task row.
+ * The rows go as two JSON arrays: the tasks read through the tasks table's own row type, so only the moves
+ * need their types spelled out. Returns the ids of the tasks written, and the balance (as locked, before
+ * this statement) of each key that got none.
+ */
+const INSERT_HELD_TASKS = `WITH moves AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb)
+      AS m(ord integer, key_id text, task_id text, kind text, balance_delta bigint, held_delta bigint, spent_delta bigint, note text, created_at bigint)),
+  totals AS (
+    SELECT key_id, sum(balance_delta)::bigint AS b, sum(held_delta)::bigint AS h, sum(spent_delta)::bigint AS s FROM moves GROUP BY key_id),
+  locked AS (
+    SELECT id, balance_micros FROM api_keys WHERE id IN (SELECT key_id FROM totals) ORDER BY id FOR NO KEY UPDATE),
+  moved AS (
+    UPDATE api_keys k SET balance_micros = k.balance_micros + x.b, held_micros = k.held_micros + x.h, spent_micros = k.spent_micros + x.s
+    FROM (SELECT t.* FROM locked l JOIN totals t ON t.key_id = l.id) x
+    WHERE k.id = x.key_id AND k.balance_micros + x.b >= 0
+    RETURNING k.id, k.balance_micros - x.b AS before),
+  held AS (
+    INSERT INTO ledger (key_id, task_id, kind, balance_delta, held_delta, spent_delta, balance_after, note, created_at)
+    SELECT m.key_id, m.task_id, m.kind, m.balance_delta, m.held_delta, m.spent_delta,
+           moved.before + sum(m.balance_delta) OVER (PARTITION BY m.key_id ORDER BY m.ord), m.note, m.created_at
+    FROM moves m JOIN moved ON moved.id = m.key_id ORDER BY m.ord),
+  inserted AS (
+    INSERT INTO tasks (${TASK_COLUMN_NAMES.join(', ')})
+    SELECT ${TASK_COLUMN_NAMES.join(', ')} FROM jsonb_populate_recordset(NULL::tasks, $2::jsonb) WHERE key_id IN (SELECT id FROM moved)
+    RETURNING id)
+  SELECT id AS task_id, NULL AS key_id, NULL::bigint AS balance FROM inserted
+  UNION ALL
+  SELECT NULL, l.id, l.balance_micros FROM locked l WHERE NOT EXISTS (SELECT 1 FROM moved WHERE moved.id = l.id)`;
+
+/** A task row as a JSON object: JSON columns embedded as they are, not as strings; times rounded as `ms()`. */
+function taskJson(t: TaskRecord): string {
+  const values = taskValues(t);
+  let out = '{';
+  for (let i = 0; i < TASK_COLUMN_NAMES.length; i++) {
+    const name = TASK_COLUMN_NAMES[i];
+    const v = values[i];
+    const text = v === null || v === undefined ? 'null' : JSON_COLUMNS.has(name) ? (v as string) : JSON.stringify(ROUNDED_COLUMNS.has(name) ? ms(v as number) : v);
+    out += `${i ? ',' : ''}"${name}":${text}`;
+  }
+  return `${out}}`;
+}
+
+/** What a batch wrote: its tasks' ids, and the balance of each existing key whose total it did not cover. */
+export interface HeldTasksWritten {
+  written: Set<string>;
+  shortKeys: Map<string, number>;
+}
+
+/** The tasks, each with its hold (see INSERT_HELD_TASKS). */
+export async function insertHeldTasks(db: Db, batch: readonly { task: TaskRecord; hold: Move }[]): Promise<HeldTasksWritten> {
+  const moves = batch.map(({ task, hold }, ord) => ({
+    ord,
+    key_id: task.keyId,
+    task_id: task.id,
+    kind: hold.kind,
+    balance_delta: hold.balanceDelta,
+    held_delta: hold.heldDelta,
+    spent_delta: hold.spentDelta,
+    note: hold.note,
+    created_at: ms(task.createdAt),
+  }));
+  const rows = `[${batch.map(({ task }) => taskJson(task)).join(',')}]`;
+  const r = await db.query(INSERT_HELD_TASKS, [JSON.stringify(moves), rows], 'reelay_insert_held_tasks');
+  const out: HeldTasksWritten = { written: new Set(), shortKeys: new Map() };
+  for (const row of r.rows) {
+    if (row.task_id !== null) out.written.add(String(row.task_id));
+    else out.shortKeys.set(String(row.key_id), Number(row.balance));
+  }
+  return out;
+}
+
 /** `lock` takes the row lock finishTask serialises on, so two finishes of one task run one after the other. */
 export async function taskById(db: Db, id: string, lock = false): Promise<Row | undefined> {
   return first(await db.query(`SELECT * FROM tasks WHERE id = $1${lock ? ' FOR NO KEY UPDATE' : ''}`, [id]));
@@ -85,6 +165,15 @@ function preparedName(prefix: string, text: string): string {
 export async function taskViewById(db: Db, id: string): Promise<unknown[] | undefined> {
   const row = first(await db.query(`SELECT ${TASK_VIEW_COLUMNS} FROM tasks WHERE id = $1`, [id], 'reelay_task_view'));
   return row ? VIEW_COLUMNS.map((c) => row[c]) : undefined;
+}
+
+/**
+ * The view columns of several tasks in one statement (taskViewBatches.ts), keyed by id; ids not found are
+ * absent. Prepared like the single read: the array is its one parameter, whatever its length.
+ */
+export async function taskViewsByIds(db: Db, ids: readonly string[]): Promise<Map<string, unknown[]>> {
+  const r = await db.query(`SELECT ${TASK_VIEW_COLUMNS} FROM tasks WHERE id = ANY($1::text[])`, [ids], 'reelay_task_views');
+  return new Map(r.rows.map((row) => [String(row.id), VIEW_COLUMNS.map((c) => row[c])]));
 }
 
 export async function countActiveOfKey(db: Db, keyId: string): Promise<number> {

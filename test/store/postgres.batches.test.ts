@@ -1,0 +1,153 @@
+/**
+ * Submits written together (src/store/postgres/heldTaskBatches.ts) and polls read together
+ * (taskViewBatches.ts): what only the PostgreSQL store can show. The shared contract covers order, money and
+ * fidelity; here how few statements a batch takes, a task PostgreSQL refuses inside a batch, a key its
+ * balance does not cover, batches larger than one statement takes, two processes batching the same keys,
+ * and a turn's polls.
+ */
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApiError } from '../../src/errors.ts';
+import { PostgresStore } from '../../src/store/postgres/pgStore.ts';
+import { HeldTaskBatches, MAX_BATCH } from '../../src/store/postgres/heldTaskBatches.ts';
+import { db as dbOf, type Db } from '../../src/store/postgres/transaction.ts';
+import { newTaskRecord, toTaskView } from '../../src/store/rows.ts';
+import { TaskViewBatches } from '../../src/store/postgres/taskViewBatches.ts';
+import { holdMove } from '../../src/billing/settlement.ts';
+import { expectLedgerConsistent, newKey, newTask } from '../contracts/store.contract.ts';
+import { createTestDatabase, emptyStoreTables, postgresReachable, skipWithoutPostgres } from '../helpers/postgres.ts';
+
+if (await postgresReachable()) {
+  const database = await createTestDatabase();
+  const admin = new pg.Pool({ connectionString: database.url, max: 1 });
+  afterAll(async () => {
+    await admin.end();
+    await database.drop();
+  });
+
+  describe('postgres store: submits written together, polls read together', () => {
+    let store: PostgresStore;
+    beforeEach(async () => {
+      store = await PostgresStore.open(database.url, { poolSize: 4 });
+      await emptyStoreTables(admin);
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    /** Statements that wrote a hold, counted from the key's ledger: the batch statement writes them in one transaction. */
+    const holdTransactions = async (keyId: string) =>
+      Number((await admin.query("SELECT count(DISTINCT xmin::text) AS n FROM ledger WHERE key_id = $1 AND kind = 'hold'", [keyId])).rows[0].n);
+
+    it('writes a turn’s submits of a key in a few statements, not one each', async () => {
+      const k = await store.createKey(newKey({ balanceMicros: 1_000_000_000 }));
+      const made = Array.from({ length: 100 }, () => newTask(k.id, { priceMicros: 1_000 }));
+      await Promise.all(made.map((t) => store.createTask(t, { maxConcurrentTasks: null })));
+      expect(await holdTransactions(k.id)).toBeLessThanOrEqual(3);
+      expect(Number((await admin.query('SELECT count(*) AS n FROM tasks WHERE key_id = $1', [k.id])).rows[0].n)).toBe(100);
+      await expectLedgerConsistent(store, k.id);
+    });
+
+    it('a task PostgreSQL refuses gets its own error; the rest of its batch is written', async () => {
+      const k = await store.createKey(newKey({ balanceMicros: 10_000_000 }));
+      const made = Array.from({ length: 9 }, (_, i) => newTask(k.id, { priceMicros: 100_000, callbackUrl: i === 4 ? 'https://hooks.test/\u0000' : null }));
+      const results = await Promise.allSettled(made.map((t) => store.createTask(t, { maxConcurrentTasks: null })));
+      expect(results.map((r) => r.status)).toEqual(made.map((_, i) => (i === 4 ? 'rejected' : 'fulfilled')));
+      const refused = (results[4] as PromiseRejectedResult).reason;
+      expect(refused).toBeInstanceOf(ApiError);
+      expect((refused as ApiError).code).toBe('invalid_value');
+      expect(await store.getTask(made[4].id)).toBeUndefined();
+      expect(await store.getKey(k.id)).toMatchObject({ balanceMicros: 10_000_000 - 8 * 100_000, heldMicros: 8 * 100_000 });
+      await expectLedgerConsistent(store, k.id);
+    });
+
+    it('more submits than one statement takes are written in order, statement after statement', async () => {
+      const k = await store.createKey(newKey({ balanceMicros: 1_000_000_000 }));
+      const made = Array.from({ length: MAX_BATCH * 2 + 7 }, (_, i) => newTask(k.id, { priceMicros: 1_000 + i }));
+      await Promise.all(made.map((t) => store.createTask(t, { maxConcurrentTasks: null })));
+      const held = (await admin.query("SELECT task_id FROM ledger WHERE key_id = $1 AND kind = 'hold' ORDER BY id", [k.id])).rows.map((r) => r.task_id);
+      expect(held).toEqual(made.map((t) => t.id));
+      expect(await holdTransactions(k.id)).toBeGreaterThanOrEqual(3);
+      await expectLedgerConsistent(store, k.id);
+    });
+
+    it('several keys’ submits share a statement, each key charged only for its own tasks', async () => {
+      const keys = await Promise.all(Array.from({ length: 4 }, () => store.createKey(newKey({ balanceMicros: 50_000_000 }))));
+      const made = Array.from({ length: 100 }, (_, i) => newTask(keys[i % 4].id, { priceMicros: 10_000 * ((i % 4) + 1) }));
+      await Promise.all(made.map((t) => store.createTask(t, { maxConcurrentTasks: null })));
+      const xmins = (await admin.query("SELECT count(DISTINCT xmin::text) AS n FROM ledger WHERE kind = 'hold'")).rows[0].n;
+      expect(Number(xmins)).toBeLessThanOrEqual(3);
+      for (const [j, k] of keys.entries()) {
+        expect(await store.getKey(k.id)).toMatchObject({ balanceMicros: 50_000_000 - 25 * 10_000 * (j + 1), heldMicros: 25 * 10_000 * (j + 1) });
+        await expectLedgerConsistent(store, k.id);
+      }
+    });
+
+    it('a key its balance does not cover takes its tasks in order, as one at a time would, in two statements', async () => {
+      const rich = await store.createKey(newKey({ balanceMicros: 10_000_000 }));
+      const poor = await store.createKey(newKey({ balanceMicros: 650 }));
+      const broke = await store.createKey(newKey({ balanceMicros: 0 }));
+      const prices = [300, 500, 100, 400, 200];
+      const made = prices.flatMap((p) => [newTask(rich.id, { priceMicros: 1_000 }), newTask(poor.id, { priceMicros: p }), newTask(broke.id, { priceMicros: 1 })]);
+      const statements: string[] = [];
+      const counted: Db = { query: (text, values, name) => (statements.push(name ?? text.slice(0, 30)), dbOf(store.pool).query(text, values, name)) };
+      const batches = new HeldTaskBatches(counted);
+      const results = await Promise.all(made.map((t) => { const r = newTaskRecord(t); return batches.insert(r, holdMove(r.priceMicros)); }));
+      // rich: all five; poor: 300 (350 left), not 500, 100 (250 left), not 400, 200 (50 left); broke: none.
+      expect(results).toEqual(prices.flatMap((_, i) => [true, i % 2 === 0, false]));
+      expect(statements).toEqual(['reelay_insert_held_tasks', 'reelay_insert_held_tasks']);
+      expect(await store.getKey(poor.id)).toMatchObject({ balanceMicros: 50, heldMicros: 600 });
+      expect(await store.getKey(broke.id)).toMatchObject({ balanceMicros: 0, heldMicros: 0 });
+      for (const k of [rich, poor, broke]) await expectLedgerConsistent(store, k.id);
+    });
+
+    it('two processes batching the same keys at once queue on the key rows: no statement fails, nothing is lost', async () => {
+      const other = await PostgresStore.open(database.url, { poolSize: 4 });
+      try {
+        const keys = await Promise.all(Array.from({ length: 6 }, () => store.createKey(newKey({ balanceMicros: 1_000_000_000 }))));
+        const errors: unknown[] = [];
+        const watched = (pool: pg.Pool): Db => ({
+          query: (text, values, name) => dbOf(pool).query(text, values, name).catch((e: unknown) => (errors.push(e), Promise.reject(e))),
+        });
+        // Each "process" submits for the keys in a different order, so their batches name the keys in different orders.
+        const submit = (batches: HeldTaskBatches, order: number[]) =>
+          Array.from({ length: 300 }, (_, i) => {
+            const t = newTaskRecord(newTask(keys[order[i % 6]].id, { priceMicros: 1_000 }));
+            return batches.insert(t, holdMove(t.priceMicros));
+          });
+        const results = await Promise.all([
+          ...submit(new HeldTaskBatches(watched(store.pool)), [0, 1, 2, 3, 4, 5]),
+          ...submit(new HeldTaskBatches(watched(other.pool)), [5, 4, 3, 2, 1, 0]),
+        ]);
+        expect(errors).toEqual([]); // a deadlock (40P01) would fail a batch statement
+        expect(results.every(Boolean)).toBe(true);
+        for (const k of keys) {
+          expect(await store.getKey(k.id)).toMatchObject({ heldMicros: 100 * 1_000 });
+          await expectLedgerConsistent(store, k.id);
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('a turn’s polls are read in one statement, each answered with its own task (or none)', async () => {
+      const k = await store.createKey(newKey({ balanceMicros: 1_000_000_000 }));
+      const made = Array.from({ length: 40 }, (_, i) => newTask(k.id, { priceMicros: 1_000 + i }));
+      await Promise.all(made.map((t) => store.createTask(t, { maxConcurrentTasks: null })));
+      const statements: string[] = [];
+      const counted: Db = { query: (text, values, name) => (statements.push(name ?? text.slice(0, 30)), dbOf(store.pool).query(text, values, name)) };
+      const reads = new TaskViewBatches(counted);
+      const ids = [...made.map((t) => t.id), 'task_missing', made[3].id];
+      const rows = await Promise.all(ids.map((id) => reads.read(id)));
+      expect(statements).toEqual(['reelay_task_views']);
+      for (const [i, id] of ids.entries()) {
+        const alone = await store.getTaskView(id);
+        expect(rows[i] ? toTaskView(rows[i]!) : undefined).toEqual(alone);
+        if (id !== 'task_missing') expect(alone?.id).toBe(id);
+      }
+      expect(rows[40]).toBeUndefined();
+    });
+  });
+} else {
+  skipWithoutPostgres('postgres held-task batches');
+}
