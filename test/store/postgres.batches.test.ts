@@ -147,6 +147,19 @@ if (await postgresReachable()) {
       }
       expect(rows[40]).toBeUndefined();
     });
+
+    it('closing the store answers the submits and polls already handed in before the pool goes', async () => {
+      const k = await store.createKey(newKey({ balanceMicros: 1_000_000_000 }));
+      const first = newTask(k.id, { priceMicros: 1_000 });
+      await store.createTask(first, { maxConcurrentTasks: null });
+      const submits = Array.from({ length: 20 }, () => store.createTask(newTask(k.id, { priceMicros: 1_000 }), { maxConcurrentTasks: null }));
+      const polls = Array.from({ length: 5 }, () => store.getTaskView(first.id));
+      await store.close();
+      expect((await Promise.allSettled([...submits, ...polls])).map((r) => r.status)).toEqual(Array(25).fill('fulfilled'));
+      expect((await polls[0])?.id).toBe(first.id);
+      const held = await admin.query("SELECT sum(held_delta)::int AS h FROM ledger WHERE key_id = $1 AND kind = 'hold'", [k.id]);
+      expect(held.rows[0].h).toBe(21 * 1_000);
+    });
   });
 } else {
   skipWithoutPostgres('postgres held-task batches');

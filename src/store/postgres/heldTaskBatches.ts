@@ -38,6 +38,7 @@ export class HeldTaskBatches {
   private waiting: Waiting[] = [];
   /** A batch is being written, or one will start at the end of this turn of the event loop. */
   private busy = false;
+  private draining: Promise<void> = Promise.resolve();
 
   constructor(private readonly db: Db) {}
 
@@ -52,8 +53,13 @@ export class HeldTaskBatches {
       if (this.busy) return;
       this.busy = true;
       // Started after this turn of the event loop, so the turn's other submits join the batch.
-      setImmediate(() => void this.drain());
+      this.draining = new Promise<void>((drained) => setImmediate(() => void this.drain().then(drained)));
     });
+  }
+
+  /** Resolves once every task handed in so far has its answer (the store waits for this before it closes). */
+  async idle(): Promise<void> {
+    while (this.busy) await this.draining;
   }
 
   /** Writes batch after batch until no task waits. */

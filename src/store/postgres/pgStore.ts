@@ -79,7 +79,8 @@ export class PostgresStore implements Store {
 
   /** Waits for transactions in flight, then closes every connection. Safe to call twice. */
   close(): Promise<void> {
-    this.closed ??= this.pool.end();
+    // Submits and polls already handed to a batch get their answers before the pool goes.
+    this.closed ??= Promise.all([this.heldTasks.idle(), this.taskViews.idle()]).then(() => this.pool.end());
     return this.closed;
   }
 

@@ -22,6 +22,7 @@ interface Waiting {
 
 export class TaskViewBatches {
   private waiting: Waiting[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly db: Db) {}
 
@@ -33,10 +34,19 @@ export class TaskViewBatches {
     });
   }
 
+  /** Resolves once every read asked for so far has its answer (the store waits for this before it closes). */
+  async idle(): Promise<void> {
+    while (this.waiting.length > 0 || this.inFlight.size > 0) await new Promise((r) => setImmediate(r)).then(() => Promise.all(this.inFlight));
+  }
+
   private flush(): void {
     const all = this.waiting;
     this.waiting = [];
-    for (let i = 0; i < all.length; i += MAX_READS) void this.send(all.slice(i, i + MAX_READS));
+    for (let i = 0; i < all.length; i += MAX_READS) {
+      const sent = this.send(all.slice(i, i + MAX_READS));
+      this.inFlight.add(sent);
+      void sent.then(() => this.inFlight.delete(sent));
+    }
   }
 
   /** Answers every read of the batch; never throws. */
