@@ -3,7 +3,7 @@
  * (taskViewBatches.ts): what only the PostgreSQL store can show. The shared contract covers order, money and
  * fidelity; here how few statements a batch takes, a task PostgreSQL refuses inside a batch, a key its
  * balance does not cover, batches larger than one statement takes, two processes batching the same keys,
- * and a turn's polls.
+ * a turn's polls, and a worker's task updates (patchBatches.ts).
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import { ApiError } from '../../src/errors.ts';
 import { PostgresStore } from '../../src/store/postgres/pgStore.ts';
 import { HeldTaskBatches, MAX_BATCH } from '../../src/store/postgres/heldTaskBatches.ts';
 import { db as dbOf, type Db } from '../../src/store/postgres/transaction.ts';
-import { newTaskRecord, toTaskView } from '../../src/store/rows.ts';
+import { newTaskRecord, toTask, toTaskView } from '../../src/store/rows.ts';
+import { TaskPatchBatches } from '../../src/store/postgres/patchBatches.ts';
 import { TaskViewBatches } from '../../src/store/postgres/taskViewBatches.ts';
 import { holdMove } from '../../src/billing/settlement.ts';
 import { expectLedgerConsistent, newKey, newTask } from '../contracts/store.contract.ts';
@@ -159,6 +160,78 @@ if (await postgresReachable()) {
       expect((await polls[0])?.id).toBe(first.id);
       const held = await admin.query("SELECT sum(held_delta)::int AS h FROM ledger WHERE key_id = $1 AND kind = 'hold'", [k.id]);
       expect(held.rows[0].h).toBe(21 * 1_000);
+    });
+
+    /** `n` tasks of a new key, claimed by `owner`. */
+    async function claimed(n: number, owner: string) {
+      const k = await store.createKey(newKey({ balanceMicros: 1_000_000_000 }));
+      const made = Array.from({ length: n }, () => newTask(k.id, { priceMicros: 1_000, nextCheckAt: 0 }));
+      await Promise.all(made.map((t) => store.createTask(t, { maxConcurrentTasks: null })));
+      const got = await store.claimTasks(owner, Date.now(), 60_000, 1_000);
+      expect(got.map((t) => t.id).sort()).toEqual(made.map((t) => t.id).sort());
+      return made.map((t) => t.id);
+    }
+
+    /** A patch batcher over the store's pool that records the name of every statement it sends. */
+    function countedPatches() {
+      const statements: string[] = [];
+      const counted: Db = { query: (text, values, name) => (statements.push(name ?? text.slice(0, 30)), dbOf(store.pool).query(text, values, name)) };
+      return { patches: new TaskPatchBatches(counted), statements };
+    }
+
+    it('a turn’s patches of one shape are one statement, each applied as alone would apply it', async () => {
+      const ids = await claimed(8, 'w1');
+      await store.updateTask(ids[2], 'w1', { status: 'processing', progress: 50 }, Date.now());
+      await store.updateTask(ids[3], 'w1', { release: true, nextCheckAt: 1 }, Date.now()); // no longer w1's
+      await store.finishTask(ids[5], { status: 'failed', error: { code: 'upstream_error', message: 'x' } }, Date.now());
+      const { patches, statements } = countedPatches();
+      const next = Date.now() + 3_600_000;
+      const rows = await Promise.all(
+        ids.map((id) => patches.apply(id, 'w1', { status: 'pending', progress: 10.7, attempts: 0, release: true, nextCheckAt: next }, Date.now())),
+      );
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatch(/^reelay_patches_/);
+      for (const [i, id] of ids.entries()) {
+        if (i === 3 || i === 5) {
+          expect(rows[i], `task ${i}`).toBeUndefined();
+          continue;
+        }
+        const task = toTask(rows[i]!);
+        expect(task).toEqual(await store.getTask(id));
+        // processing never returns to pending, progress never goes back.
+        expect(task).toMatchObject({ status: i === 2 ? 'processing' : 'pending', progress: i === 2 ? 50 : 10, leaseOwner: null, nextCheckAt: next });
+      }
+      expect(await store.getTask(ids[3])).toMatchObject({ leaseOwner: null, nextCheckAt: 1 });
+      expect(await store.getTask(ids[5])).toMatchObject({ status: 'failed', phase: 'done' });
+    });
+
+    it('patches of different shapes go side by side; a task patched twice in a turn gets both, in order', async () => {
+      const ids = await claimed(6, 'w1');
+      const { patches, statements } = countedPatches();
+      const at = Date.now() + 60_000;
+      const rows = await Promise.all([
+        ...ids.slice(0, 4).map((id) => patches.apply(id, 'w1', { progress: 20, nextCheckAt: at }, Date.now())),
+        patches.apply(ids[0], 'w1', { progress: 30, nextCheckAt: at + 1 }, Date.now()),
+        ...ids.slice(4).map((id) => patches.apply(id, 'w1', { facts: { images: [] } as never, attempts: 2 }, Date.now())),
+      ]);
+      expect(rows.every(Boolean)).toBe(true);
+      // Shape one's four tasks, then task 0's second patch alone (a single-task statement); shape two's two tasks.
+      expect(statements).toHaveLength(3);
+      expect(statements.filter((n) => n.startsWith('reelay_patches_'))).toHaveLength(2);
+      expect(await store.getTask(ids[0])).toMatchObject({ progress: 30, nextCheckAt: at + 1, leaseOwner: 'w1', leaseUntil: at + 1 });
+      expect(await store.getTask(ids[1])).toMatchObject({ progress: 20, nextCheckAt: at, leaseOwner: 'w1' });
+      expect(await store.getTask(ids[5])).toMatchObject({ facts: { images: [] }, attempts: 2, progress: 0 });
+    });
+
+    it('a patch PostgreSQL refuses gets its own error; the rest of its statement is applied', async () => {
+      const ids = await claimed(5, 'w1');
+      const results = await Promise.allSettled(
+        ids.map((id, i) => store.updateTask(id, 'w1', { error: { code: 'upstream_error', message: i === 1 ? 'bad \u0000 byte' : 'retrying' }, attempts: 1 }, Date.now())),
+      );
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect(((results[1] as PromiseRejectedResult).reason as ApiError).code).toBe('invalid_value');
+      expect(await store.getTask(ids[0])).toMatchObject({ attempts: 1, error: { message: 'retrying' } });
+      expect(await store.getTask(ids[1])).toMatchObject({ attempts: 0, error: null });
     });
   });
 } else {

@@ -38,6 +38,7 @@ import * as tasks from './taskQueries.ts';
 import { db, transaction, type Db } from './transaction.ts';
 import { HeldTaskBatches } from './heldTaskBatches.ts';
 import { TaskViewBatches } from './taskViewBatches.ts';
+import { TaskPatchBatches } from './patchBatches.ts';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (pg's default is 10). */
@@ -56,7 +57,11 @@ export class PostgresStore implements Store {
     this.db = db(pool);
     this.heldTasks = new HeldTaskBatches(this.db);
     this.taskViews = new TaskViewBatches(this.db);
+    this.patches = new TaskPatchBatches(this.db);
   }
+
+  /** A worker's task updates of one turn, written a statement per shape of patch. */
+  private readonly patches: TaskPatchBatches;
 
   /** Polls of one turn, read in one statement. */
   private readonly taskViews: TaskViewBatches;
@@ -79,8 +84,8 @@ export class PostgresStore implements Store {
 
   /** Waits for transactions in flight, then closes every connection. Safe to call twice. */
   close(): Promise<void> {
-    // Submits and polls already handed to a batch get their answers before the pool goes.
-    this.closed ??= Promise.all([this.heldTasks.idle(), this.taskViews.idle()]).then(() => this.pool.end());
+    // Submits, polls and patches already handed to a batch get their answers before the pool goes.
+    this.closed ??= Promise.all([this.heldTasks.idle(), this.taskViews.idle(), this.patches.idle()]).then(() => this.pool.end());
     return this.closed;
   }
 
@@ -218,7 +223,7 @@ export class PostgresStore implements Store {
   }
 
   async updateTask(id: string, owner: string, patch: TaskPatch, now: number): Promise<TaskRecord | undefined> {
-    const r = await tasks.patchTask(this.db, id, owner, patch, now);
+    const r = await this.patches.apply(id, owner, patch, now);
     return r ? toTask(r) : undefined;
   }
 

@@ -214,34 +214,76 @@ export async function claimOne(db: Db, id: string, owner: string, now: number, u
   );
 }
 
-/** Applies a patch if `owner` holds the lease and the task is unfinished (the SQLite store's patchSql). */
-export async function patchTask(db: Db, id: string, owner: string, p: TaskPatch, now: number): Promise<Row | undefined> {
-  const values: unknown[] = [id, owner, ms(now)];
+/** Gives the SQL of one value of a patch: a parameter, or a column of a batch's rows. */
+type ValueRef = (field: string, type: 'text' | 'integer' | 'bigint' | 'jsonb', value: unknown) => string;
+
+/**
+ * The SET clauses of a patch (the SQLite store's patchSql), for `UPDATE tasks t`: the same text for every
+ * patch that sets the same fields, whatever their values.
+ */
+function patchSets(p: TaskPatch, ref: ValueRef): string[] {
   const sets: string[] = [];
-  const $ = (v: unknown) => `$${values.push(v)}`;
   // pending → processing only; a processing task never goes back to pending.
-  if (p.status !== undefined) sets.push(`status = CASE WHEN status = 'processing' THEN status ELSE ${$(p.status)} END`);
-  if (p.phase !== undefined) sets.push(`phase = ${$(p.phase)}`);
-  if (p.progress !== undefined) sets.push(`progress = GREATEST(progress, ${$(Math.min(99, Math.max(0, Math.floor(p.progress))))})`);
-  if (p.estimatedSeconds !== undefined) sets.push(`estimated_seconds = ${$(Math.round(p.estimatedSeconds))}`);
-  if (p.upstream !== undefined) sets.push(`upstream = ${$(json(p.upstream))}::jsonb`);
-  if (p.failedChannels !== undefined) sets.push(`failed_channels = ${$(json(p.failedChannels))}::jsonb`);
-  if (p.attempts !== undefined) sets.push(`attempts = ${$(p.attempts)}`);
-  if (p.facts !== undefined) sets.push(`facts = ${$(json(p.facts))}::jsonb`);
-  if (p.params !== undefined) sets.push(`params = ${$(json(p.params))}::jsonb`);
-  if (p.plan !== undefined) sets.push(`plan = ${$(json(p.plan))}::jsonb`);
-  if (p.error !== undefined) sets.push(`error = ${$(json(p.error))}::jsonb`);
+  if (p.status !== undefined) sets.push(`status = CASE WHEN t.status = 'processing' THEN t.status ELSE ${ref('status', 'text', p.status)} END`);
+  if (p.phase !== undefined) sets.push(`phase = ${ref('phase', 'text', p.phase)}`);
+  if (p.progress !== undefined) sets.push(`progress = GREATEST(t.progress, ${ref('progress', 'integer', Math.min(99, Math.max(0, Math.floor(p.progress))))})`);
+  if (p.estimatedSeconds !== undefined) sets.push(`estimated_seconds = ${ref('estimated_seconds', 'integer', Math.round(p.estimatedSeconds))}`);
+  if (p.upstream !== undefined) sets.push(`upstream = ${ref('upstream', 'jsonb', p.upstream)}`);
+  if (p.failedChannels !== undefined) sets.push(`failed_channels = ${ref('failed_channels', 'jsonb', p.failedChannels)}`);
+  if (p.attempts !== undefined) sets.push(`attempts = ${ref('attempts', 'integer', p.attempts)}`);
+  if (p.facts !== undefined) sets.push(`facts = ${ref('facts', 'jsonb', p.facts)}`);
+  if (p.params !== undefined) sets.push(`params = ${ref('params', 'jsonb', p.params)}`);
+  if (p.plan !== undefined) sets.push(`plan = ${ref('plan', 'jsonb', p.plan)}`);
+  if (p.error !== undefined) sets.push(`error = ${ref('error', 'jsonb', p.error)}`);
   if (p.release) {
-    sets.push(`lease_owner = NULL, lease_until = NULL, next_check_at = ${$(ms(p.nextCheckAt ?? Date.now()))}`);
+    sets.push(`lease_owner = NULL, lease_until = NULL, next_check_at = ${ref('next_check_at', 'bigint', ms(p.nextCheckAt ?? Date.now()))}`);
   } else if (p.nextCheckAt !== undefined) {
     // While leased, next_check_at mirrors the lease end so the claim query skips leased rows.
-    const next = $(ms(p.nextCheckAt));
+    const next = ref('next_check_at', 'bigint', ms(p.nextCheckAt));
     sets.push(`lease_until = ${next}, next_check_at = ${next}`);
   }
+  return sets;
+}
+
+/** Applies a patch if `owner` holds the lease and the task is unfinished. */
+export async function patchTask(db: Db, id: string, owner: string, p: TaskPatch, now: number): Promise<Row | undefined> {
+  const values: unknown[] = [id, owner, ms(now)];
+  const sets = patchSets(p, (_, type, v) => (type === 'jsonb' ? `$${values.push(json(v))}::jsonb` : `$${values.push(v)}`));
   sets.push('updated_at = $3');
   // Prepared under a name per shape of patch: a worker sends a handful of shapes, each many times.
-  const text = `UPDATE tasks SET ${sets.join(', ')} WHERE id = $1 AND lease_owner = $2 AND phase <> 'done' RETURNING ${TASK_RETURNING}`;
+  const text = `UPDATE tasks t SET ${sets.join(', ')} WHERE t.id = $1 AND t.lease_owner = $2 AND t.phase <> 'done' RETURNING ${TASK_RETURNING}`;
   return first(await db.query(text, values, preparedName('reelay_patch', text)));
+}
+
+/** A patch ready to go into a batch: its shape (patches of one shape share a statement) and its row. */
+export interface BatchPatch {
+  shape: string;
+  columns: string;
+  row: Record<string, unknown>;
+}
+
+export function batchPatch(id: string, owner: string, p: TaskPatch, now: number): BatchPatch {
+  const row: Record<string, unknown> = { id, owner, now: ms(now) };
+  const columns = ['id text', 'owner text', 'now bigint'];
+  const sets = patchSets(p, (field, type, v) => {
+    if (!(field in row)) columns.push(`${field} ${type}`);
+    row[field] = v;
+    return `x.${field}`;
+  });
+  sets.push('updated_at = x.now');
+  return { shape: sets.join(', '), columns: columns.join(', '), row };
+}
+
+/**
+ * Patches of one shape, for distinct tasks, in one statement (patchBatches.ts): each row's patch applied as
+ * `patchTask` would apply it, under the same conditions. Returns the updated rows by id.
+ */
+export async function patchTasks(db: Db, batch: readonly BatchPatch[]): Promise<Map<string, Row>> {
+  const { shape, columns } = batch[0];
+  const text = `UPDATE tasks t SET ${shape} FROM jsonb_to_recordset($1::jsonb) AS x(${columns})
+    WHERE t.id = x.id AND t.lease_owner = x.owner AND t.phase <> 'done' RETURNING ${TASK_COLUMN_NAMES.map((c) => `t.${c}`).join(', ')}`;
+  const r = await db.query(text, [JSON.stringify(batch.map((b) => b.row))], preparedName('reelay_patches', text));
+  return new Map(r.rows.map((row) => [String(row.id), row]));
 }
 
 export interface FinishColumns {
