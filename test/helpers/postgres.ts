@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 
 export const ADMIN_URL = process.env.REELAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -74,6 +74,20 @@ export async function createTestDatabase(opts: { icuLocale?: string } = {}): Pro
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       }),
   };
+}
+
+/**
+ * A database for the whole test file, with an admin pool of one connection on it (for emptying tables and
+ * reading behind the store's back); both go when the file's tests are done.
+ */
+export async function testDatabaseForFile(): Promise<{ database: TestDatabase; admin: pg.Pool }> {
+  const database = await createTestDatabase();
+  const admin = new pg.Pool({ connectionString: database.url, max: 1 });
+  afterAll(async () => {
+    await admin.end();
+    await database.drop();
+  });
+  return { database, admin };
 }
 
 /** The store's tables, children before parents (so DELETE never trips a foreign key). */

@@ -3,10 +3,9 @@
  * per program costs more than the program on a busy server); a restart in a program closes the pool and opens a
  * new one on the same database, as a restarted gateway would.
  */
-import pg from 'pg';
-import { afterAll, vi } from 'vitest';
+import { vi } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/pgStore.ts';
-import { createTestDatabase, emptyStoreTables, postgresReachable, skipWithoutPostgres } from '../helpers/postgres.ts';
+import { emptyStoreTables, postgresReachable, skipWithoutPostgres, testDatabaseForFile } from '../helpers/postgres.ts';
 import { runMoneyProperties } from './storeProperties.ts';
 
 // 60 programs of up to 25 steps, each checked against the database over the network: more than the default
@@ -14,14 +13,9 @@ import { runMoneyProperties } from './storeProperties.ts';
 vi.setConfig({ testTimeout: 180_000 });
 
 if (await postgresReachable()) {
-  const database = await createTestDatabase();
+  const { database, admin } = await testDatabaseForFile();
   // Migrates the fresh database once; the programs' own opens then find it current.
   await (await PostgresStore.open(database.url, { poolSize: 1 })).close();
-  const admin = new pg.Pool({ connectionString: database.url, max: 1 });
-  afterAll(async () => {
-    await admin.end();
-    await database.drop();
-  });
   runMoneyProperties('postgres', async () => {
     await emptyStoreTables(admin);
     return {

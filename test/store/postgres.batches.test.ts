@@ -6,7 +6,7 @@
  * a turn's polls, and a worker's task updates (patchBatches.ts).
  */
 import pg from 'pg';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/errors.ts';
 import { PostgresStore } from '../../src/store/postgres/pgStore.ts';
 import { HeldTaskBatches, MAX_BATCH } from '../../src/store/postgres/heldTaskBatches.ts';
@@ -16,15 +16,10 @@ import { TaskPatchBatches } from '../../src/store/postgres/patchBatches.ts';
 import { TaskViewBatches } from '../../src/store/postgres/taskViewBatches.ts';
 import { holdMove } from '../../src/billing/settlement.ts';
 import { expectLedgerConsistent, newKey, newTask } from '../contracts/store.contract.ts';
-import { createTestDatabase, emptyStoreTables, postgresReachable, skipWithoutPostgres } from '../helpers/postgres.ts';
+import { emptyStoreTables, postgresReachable, skipWithoutPostgres, testDatabaseForFile } from '../helpers/postgres.ts';
 
 if (await postgresReachable()) {
-  const database = await createTestDatabase();
-  const admin = new pg.Pool({ connectionString: database.url, max: 1 });
-  afterAll(async () => {
-    await admin.end();
-    await database.drop();
-  });
+  const { database, admin } = await testDatabaseForFile();
 
   describe('postgres store: submits written together, polls read together', () => {
     let store: PostgresStore;
@@ -232,6 +227,19 @@ if (await postgresReachable()) {
       expect(((results[1] as PromiseRejectedResult).reason as ApiError).code).toBe('invalid_value');
       expect(await store.getTask(ids[0])).toMatchObject({ attempts: 1, error: { message: 'retrying' } });
       expect(await store.getTask(ids[1])).toMatchObject({ attempts: 0, error: null });
+    });
+
+    it('closing the store answers the polls and patches already handed in, with no submit in flight', async () => {
+      const ids = await claimed(4, 'w1');
+      // Each kind alone, on a store of its own, so neither's wait covers for the other's.
+      const polls = ids.map((id) => store.getTaskView(id));
+      await store.close();
+      expect((await Promise.allSettled(polls)).map((r) => r.status)).toEqual(Array(4).fill('fulfilled'));
+      const other = await PostgresStore.open(database.url, { poolSize: 4 });
+      const patches = ids.map((id) => other.updateTask(id, 'w1', { progress: 40 }, Date.now()));
+      await other.close();
+      expect((await Promise.allSettled(patches)).map((r) => r.status)).toEqual(Array(4).fill('fulfilled'));
+      expect(Number((await admin.query('SELECT count(*) AS n FROM tasks WHERE progress = 40')).rows[0].n)).toBe(4);
     });
   });
 } else {

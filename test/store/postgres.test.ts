@@ -3,19 +3,12 @@
  * PostgresStore.open as a gateway would, emptied before each test (the contract counts unfinished tasks and
  * lease owners store-wide); every test gets a new store with its own pool.
  */
-import pg from 'pg';
-import { afterAll } from 'vitest';
 import { runStoreContract } from '../contracts/store.contract.ts';
 import { PostgresStore } from '../../src/store/postgres/pgStore.ts';
-import { createTestDatabase, emptyStoreTables, postgresReachable, skipWithoutPostgres } from '../helpers/postgres.ts';
+import { emptyStoreTables, postgresReachable, skipWithoutPostgres, testDatabaseForFile } from '../helpers/postgres.ts';
 
 if (await postgresReachable()) {
-  const database = await createTestDatabase();
-  const admin = new pg.Pool({ connectionString: database.url, max: 1 });
-  afterAll(async () => {
-    await admin.end();
-    await database.drop();
-  });
+  const { database, admin } = await testDatabaseForFile();
   runStoreContract('postgres', async () => {
     const store = await PostgresStore.open(database.url, { poolSize: 8 });
     await emptyStoreTables(admin);

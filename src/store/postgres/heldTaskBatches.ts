@@ -35,7 +35,7 @@ interface Waiting {
 }
 
 export class HeldTaskBatches {
-  private waiting: Waiting[] = [];
+  private readonly waiting: Waiting[] = [];
   /** A batch is being written, or one will start at the end of this turn of the event loop. */
   private busy = false;
   private draining: Promise<void> = Promise.resolve();
@@ -65,9 +65,7 @@ export class HeldTaskBatches {
   /** Writes batch after batch until no task waits. */
   private async drain(): Promise<void> {
     while (this.waiting.length > 0) {
-      const batch = this.waiting.length <= MAX_BATCH ? this.waiting : this.waiting.slice(0, MAX_BATCH);
-      this.waiting = batch === this.waiting ? [] : this.waiting.slice(MAX_BATCH);
-      await this.write(batch);
+      await this.write(this.waiting.splice(0, MAX_BATCH));
     }
     this.busy = false;
   }

@@ -14,6 +14,7 @@
 import type { TaskPatch } from '../types.ts';
 import type { Db, Row } from './transaction.ts';
 import { batchPatch, patchTask, patchTasks, type BatchPatch } from './taskQueries.ts';
+import { TurnBatches } from './turnBatches.ts';
 
 /** Most patches in one statement. */
 export const MAX_PATCHES = 256;
@@ -27,40 +28,26 @@ interface Waiting {
   fail: (e: unknown) => void;
 }
 
-export class TaskPatchBatches {
-  private waiting: Waiting[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
-
-  constructor(private readonly db: Db) {}
+export class TaskPatchBatches extends TurnBatches<Waiting> {
+  constructor(private readonly db: Db) {
+    super();
+  }
 
   /** Applies the patch if `owner` holds the task's lease and it is unfinished; the updated row, or undefined. */
   apply(id: string, owner: string, patch: TaskPatch, now: number): Promise<Row | undefined> {
-    return new Promise((done, fail) => {
-      // Started after this turn of the event loop, so the turn's other patches join the statement.
-      if (this.waiting.push({ id, owner, patch, now, done, fail }) === 1) setImmediate(() => this.flush());
-    });
-  }
-
-  /** Resolves once every patch handed in so far has its answer (the store waits for this before it closes). */
-  async idle(): Promise<void> {
-    while (this.waiting.length > 0 || this.inFlight.size > 0) await new Promise((r) => setImmediate(r)).then(() => Promise.all(this.inFlight));
+    return new Promise((done, fail) => this.add({ id, owner, patch, now, done, fail }));
   }
 
   /** Groups the turn's patches by shape; each group's statements run one after another, groups side by side. */
-  private flush(): void {
+  protected send(turn: Waiting[]): Promise<void>[] {
     const groups = new Map<string, { w: Waiting; b: BatchPatch }[]>();
-    for (const w of this.waiting) {
+    for (const w of turn) {
       const b = batchPatch(w.id, w.owner, w.patch, w.now);
       const group = groups.get(b.shape);
       if (group) group.push({ w, b });
       else groups.set(b.shape, [{ w, b }]);
     }
-    this.waiting = [];
-    for (const group of groups.values()) {
-      const sent = this.sendGroup(group);
-      this.inFlight.add(sent);
-      void sent.then(() => this.inFlight.delete(sent));
-    }
+    return [...groups.values()].map((group) => this.sendGroup(group));
   }
 
   private async sendGroup(group: { w: Waiting; b: BatchPatch }[]): Promise<void> {
@@ -76,13 +63,13 @@ export class TaskPatchBatches {
           batch.push(item);
         } else later.push(item);
       }
-      await this.send(batch);
+      await this.write(batch);
       rest = later;
     }
   }
 
   /** Answers every patch of the batch; never throws. */
-  private async send(batch: { w: Waiting; b: BatchPatch }[]): Promise<void> {
+  private async write(batch: { w: Waiting; b: BatchPatch }[]): Promise<void> {
     if (batch.length > 1) {
       try {
         const rows = await patchTasks(this.db, batch.map((x) => x.b));

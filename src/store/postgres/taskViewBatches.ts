@@ -10,6 +10,7 @@
  */
 import type { Db } from './transaction.ts';
 import { taskViewById, taskViewsByIds } from './taskQueries.ts';
+import { TurnBatches } from './turnBatches.ts';
 
 /** Most ids in one statement. */
 export const MAX_READS = 256;
@@ -20,37 +21,25 @@ interface Waiting {
   fail: (e: unknown) => void;
 }
 
-export class TaskViewBatches {
-  private waiting: Waiting[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
-
-  constructor(private readonly db: Db) {}
+export class TaskViewBatches extends TurnBatches<Waiting> {
+  constructor(private readonly db: Db) {
+    super();
+  }
 
   /** The task's view columns (TASK_VIEW_COLUMNS order), or undefined when there is no such task. */
   read(id: string): Promise<unknown[] | undefined> {
-    return new Promise((done, fail) => {
-      // Started after this turn of the event loop, so the turn's other polls join the statement.
-      if (this.waiting.push({ id, done, fail }) === 1) setImmediate(() => this.flush());
-    });
+    return new Promise((done, fail) => this.add({ id, done, fail }));
   }
 
-  /** Resolves once every read asked for so far has its answer (the store waits for this before it closes). */
-  async idle(): Promise<void> {
-    while (this.waiting.length > 0 || this.inFlight.size > 0) await new Promise((r) => setImmediate(r)).then(() => Promise.all(this.inFlight));
-  }
-
-  private flush(): void {
-    const all = this.waiting;
-    this.waiting = [];
-    for (let i = 0; i < all.length; i += MAX_READS) {
-      const sent = this.send(all.slice(i, i + MAX_READS));
-      this.inFlight.add(sent);
-      void sent.then(() => this.inFlight.delete(sent));
-    }
+  /** The turn's reads, MAX_READS to a statement. */
+  protected send(turn: Waiting[]): Promise<void>[] {
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < turn.length; i += MAX_READS) sent.push(this.readBatch(turn.slice(i, i + MAX_READS)));
+    return sent;
   }
 
   /** Answers every read of the batch; never throws. */
-  private async send(batch: Waiting[]): Promise<void> {
+  private async readBatch(batch: Waiting[]): Promise<void> {
     try {
       if (batch.length === 1) {
         batch[0].done(await taskViewById(this.db, batch[0].id));
