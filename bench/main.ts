@@ -51,7 +51,13 @@ const FULL: Sizes = {
   portkeyTasks: 5000,
   // Its open loop runs 6 s, not 10: PostgreSQL on these 2 cores answers a fraction of the target rate, and a
   // longer run only grows the queue; the time pays for the baseline's open-loop reference runs.
-  postgres: { tasks: 100_000, timing: { warmupSeconds: 3, seconds: 6, rounds: 2, openSeconds: 6 }, spreadKeys: 16, workerSeconds: 5 },
+  postgres: {
+    tasks: 100_000,
+    timing: { warmupSeconds: 3, seconds: 6, rounds: 2, openSeconds: 6 },
+    spreadKeys: 16,
+    keyedTiming: { warmupSeconds: 2, seconds: 5, rounds: 1, openSeconds: 0 },
+    workerSeconds: 5,
+  },
 };
 
 const SMOKE: Sizes = {
@@ -65,7 +71,7 @@ const SMOKE: Sizes = {
   rehost: { downloads: 16, bytes: 16 * 1024 * 1024 },
   portkeyTiming: { warmupSeconds: 0.5, seconds: 1.5, rounds: 1, openSeconds: 0 },
   portkeyTasks: 300,
-  postgres: { tasks: 2_000, timing: { warmupSeconds: 0.5, seconds: 1.2, rounds: 1, openSeconds: 1 }, spreadKeys: 0, workerSeconds: 1 },
+  postgres: { tasks: 2_000, timing: { warmupSeconds: 0.5, seconds: 1.2, rounds: 1, openSeconds: 1 }, spreadKeys: 0, keyedTiming: null, workerSeconds: 1 },
 };
 
 export const STAGES = ['costcurve', 'postgres', 'inflight', 'rehost', 'portkey'];

@@ -47,6 +47,8 @@ export interface PostgresSizes {
   timing: Timing;
   /** API keys the load is spread over in the extra submit run (0: no such run). */
   spreadKeys: number;
+  /** Timing of the submit run with an Idempotency-Key on every request, as the SDK sends (null: no such run). */
+  keyedTiming: Timing | null;
   /** Length of the worker-side store run (claim + patch per status check), s (0: none). */
   workerSeconds: number;
 }
@@ -117,6 +119,9 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
     out.serverCpu = cpu.why;
     if (cpu.why) log(`  PostgreSQL's CPU is not measured: ${cpu.why}`);
     const watcher = new pg.Client({ connectionString: db.url });
+    // A stage that fails before the end leaves it open; dropping the database then ends its connection,
+    // and that error, unheard, would crash the run and hide the failure that caused it.
+    watcher.on('error', () => undefined);
     await watcher.connect();
     const gw = await startGateway({ dataDir: path.join(workDir, 'data'), role: 'api', env: { REELAY_DATABASE_URL: db.url }, profileAs: 'postgres' });
     const reelay: Target = {
@@ -173,6 +178,29 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
         const spreadOut = await httpScenario(pgScenario(`submit, ${spread.length} keys`), urls, requests, 200, { ratio: SUBMIT_TARGET.ratio }, { ...sizes.timing, openSeconds: 0 });
         spreadFigures.push(...spreadOut.figures.filter((f) => f.name === 'throughput' || f.name.includes('CPU per answer') || f.name.startsWith('p99')));
         raw.submitSpread = spreadOut.raw;
+      }
+      if (sizes.keyedTiming) {
+        log('  submit with an Idempotency-Key on every request');
+        // Each request a new key: the SDK's submits, which are checked under the key lock (checkedTaskBatches.ts).
+        const requests = submitRequests(key.key).map((r) => ({ ...r, uniqueHeader: 'idempotency-key' }));
+        // Tasks with a key and records, read in one snapshot: a submit writes both in one commit, and the
+        // submits still in flight when the load stops commit while the counts are read.
+        const keyedCounts = async () => {
+          const r = (await watcher.query('SELECT (SELECT count(*) FROM tasks WHERE idempotency_key IS NOT NULL) AS t, (SELECT count(*) FROM idempotency) AS r')).rows[0];
+          return { tasks: Number(r.t), records: Number(r.r) };
+        };
+        const before = await keyedCounts();
+        const keyed = await httpScenario(pgScenario('submit, Idempotency-Key'), urls, requests, 200, { ratio: SUBMIT_TARGET.ratio }, sizes.keyedTiming);
+        const after = await keyedCounts();
+        const [tasksWritten, recordsWritten] = [after.tasks - before.tasks, after.records - before.records];
+        // A replay is answered 200 too: a run whose keys repeated would measure replays, not submits.
+        const answered = (keyed.raw.reelay as { ok: number }).ok;
+        if (tasksWritten < answered || recordsWritten !== tasksWritten) {
+          throw new Error(`the Idempotency-Key run answered ${answered} submits but wrote ${tasksWritten} tasks and ${recordsWritten} records: not every request was new`);
+        }
+        log(`    ${tasksWritten.toLocaleString('en-US')} new tasks, each with its Idempotency-Key record`);
+        spreadFigures.push(...keyed.figures.filter((f) => f.name === 'throughput' || f.name.includes('CPU per answer') || f.name.startsWith('p99')));
+        raw.submitKeyed = keyed.raw;
       }
       out.figures.push(...submitFigures, ...spreadFigures, ...pollFigures);
       out.raw = raw;

@@ -10,6 +10,11 @@ export interface LoadRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * A header sent with a value no other request of the run has (closed-loop runs only): an Idempotency-Key,
+   * as the SDK sends with every submit, so each request is a new submit rather than a replay.
+   */
+  uniqueHeader?: string;
 }
 
 export interface LoadSpec {

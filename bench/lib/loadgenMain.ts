@@ -34,6 +34,18 @@ function shuffled(ids: string[]): string[] {
   return ids;
 }
 
+let runs = 0;
+
+/** A setupRequest giving `header` a value of its own in every request of this process's runs. */
+function unique(header: string): (req: RawRequest) => RawRequest {
+  const tag = `${process.pid}-${Date.now()}-${++runs}`;
+  let n = 0;
+  return (req) => {
+    req.headers = { ...req.headers, [header]: `${tag}-${n++}` };
+    return req;
+  };
+}
+
 function once(spec: LoadSpec, seconds: number, amount: number | undefined, ids: string[] | null): Promise<LoadResult> {
   let cursor = 0;
   const requests = ids
@@ -46,7 +58,7 @@ function once(spec: LoadSpec, seconds: number, amount: number | undefined, ids: 
           },
         },
       ]
-    : spec.requests;
+    : spec.requests.map(({ uniqueHeader, ...r }) => (uniqueHeader ? { ...r, setupRequest: unique(uniqueHeader) } : r));
   let lat = new Float64Array(1 << 16);
   let n = 0;
   const statuses: Record<string, number> = {};
@@ -96,6 +108,8 @@ function once(spec: LoadSpec, seconds: number, amount: number | undefined, ids: 
 
 /** The open-loop run (`overallRate`): paced evenly by pacedLoad.ts, latency also counted from when each request was due. */
 async function paced(spec: LoadSpec, seconds: number, ids: string[] | null): Promise<LoadResult> {
+  // Its requests are built once, before the run (pacedLoad.ts), so none can have a value of its own.
+  if (spec.requests.some((r) => r.uniqueHeader)) throw new Error('uniqueHeader is for closed-loop runs only');
   const r = await pacedLoad({ url: spec.url, connections: spec.connections, rate: spec.overallRate!, seconds, requests: spec.requests, ids, expectStatus: spec.expectStatus });
   const n = r.sent.length;
   let sum = 0;

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, it } from 'vitest';
+import { PostgresStore } from '../../src/store/postgres/pgStore.ts';
 
 export const ADMIN_URL = process.env.REELAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -103,4 +104,20 @@ export async function emptyStoreTables(pool: pg.Pool): Promise<void> {
   const unknown = rows.map((r) => String(r.tablename)).filter((t) => !STORE_TABLES.includes(t));
   if (unknown.length) throw new Error(`emptyStoreTables does not know the table(s) ${unknown.join(', ')}: add them to STORE_TABLES`);
   await pool.query(STORE_TABLES.map((t) => `DELETE FROM ${t}`).join('; '));
+}
+
+/**
+ * A store on the file's database for each test of the calling describe: opened on emptied tables before the
+ * test, closed after it (closing twice is safe, so a test may close it itself). Read it through the function.
+ */
+export function storeForEachTest(database: TestDatabase, admin: pg.Pool, poolSize = 4): () => PostgresStore {
+  let store: PostgresStore | undefined;
+  beforeEach(async () => {
+    store = await PostgresStore.open(database.url, { poolSize });
+    await emptyStoreTables(admin);
+  });
+  afterEach(async () => {
+    await store?.close();
+  });
+  return () => store!;
 }

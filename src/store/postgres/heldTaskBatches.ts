@@ -21,9 +21,7 @@ import type { TaskRecord } from '../../tasks/task.ts';
 import type { Move } from './queries.ts';
 import type { Db } from './transaction.ts';
 import { insertHeldTask, insertHeldTasks } from './taskQueries.ts';
-
-/** Most tasks in one statement: bounds its size (~1.5 KB of JSON a task) and how long it holds the keys' locks. */
-export const MAX_BATCH = 256;
+import { SerialBatches } from './serialBatches.ts';
 
 interface Waiting {
   task: TaskRecord;
@@ -34,13 +32,10 @@ interface Waiting {
   settled?: boolean;
 }
 
-export class HeldTaskBatches {
-  private readonly waiting: Waiting[] = [];
-  /** A batch is being written, or one will start at the end of this turn of the event loop. */
-  private busy = false;
-  private draining: Promise<void> = Promise.resolve();
-
-  constructor(private readonly db: Db) {}
+export class HeldTaskBatches extends SerialBatches<Waiting> {
+  constructor(private readonly db: Db) {
+    super();
+  }
 
   /**
    * Writes the task with its hold (a move that only takes from the balance). True once committed; false
@@ -48,30 +43,10 @@ export class HeldTaskBatches {
    */
   insert(task: TaskRecord, hold: Move): Promise<boolean> {
     if (hold.balanceDelta > 0) throw new Error('a batched hold cannot add to the balance');
-    return new Promise<boolean>((done, fail) => {
-      this.waiting.push({ task, hold, done, fail });
-      if (this.busy) return;
-      this.busy = true;
-      // Started after this turn of the event loop, so the turn's other submits join the batch.
-      this.draining = new Promise<void>((drained) => setImmediate(() => void this.drain().then(drained)));
-    });
+    return new Promise<boolean>((done, fail) => this.enqueue({ task, hold, done, fail }));
   }
 
-  /** Resolves once every task handed in so far has its answer (the store waits for this before it closes). */
-  async idle(): Promise<void> {
-    while (this.busy) await this.draining;
-  }
-
-  /** Writes batch after batch until no task waits. */
-  private async drain(): Promise<void> {
-    while (this.waiting.length > 0) {
-      await this.write(this.waiting.splice(0, MAX_BATCH));
-    }
-    this.busy = false;
-  }
-
-  /** Settles every task of the batch; never throws. */
-  private async write(batch: Waiting[]): Promise<void> {
+  protected async write(batch: Waiting[]): Promise<void> {
     let alone = batch;
     if (batch.length > 1) {
       try {

@@ -12,7 +12,7 @@
 import pg from 'pg';
 import { ApiError } from '../../errors.ts';
 import { finishMoves, holdMove, type LedgerMove } from '../../billing/settlement.ts';
-import { formatMoney } from '../../billing/money.ts';
+import { concurrencyLimitReached, idempotencyKeyReused, insufficientBalance } from '../refusals.ts';
 import { TERMINAL_STATUSES, type NewTask, type TaskOutcome, type TaskRecord } from '../../tasks/task.ts';
 import { newTaskRecord, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView } from '../rows.ts';
 import type {
@@ -37,6 +37,7 @@ import * as sql from './queries.ts';
 import * as tasks from './taskQueries.ts';
 import { db, transaction, type Db } from './transaction.ts';
 import { HeldTaskBatches } from './heldTaskBatches.ts';
+import { CheckedTaskBatches } from './checkedTaskBatches.ts';
 import { TaskViewBatches } from './taskViewBatches.ts';
 import { TaskPatchBatches } from './patchBatches.ts';
 
@@ -56,6 +57,10 @@ export class PostgresStore implements Store {
   constructor(readonly pool: pg.Pool) {
     this.db = db(pool);
     this.heldTasks = new HeldTaskBatches(this.db);
+    this.checkedTasks = new CheckedTaskBatches(
+      (fn) => transaction(pool, fn),
+      (input, opts) => this.createCheckedTask(input, opts),
+    );
     this.taskViews = new TaskViewBatches(this.db);
     this.patches = new TaskPatchBatches(this.db);
   }
@@ -68,6 +73,9 @@ export class PostgresStore implements Store {
 
   /** New tasks without an Idempotency-Key or a concurrency limit, written a batch at a time. */
   private readonly heldTasks: HeldTaskBatches;
+
+  /** New tasks with an Idempotency-Key or a concurrency limit, checked and written a batch at a time. */
+  private readonly checkedTasks: CheckedTaskBatches;
 
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
@@ -85,7 +93,7 @@ export class PostgresStore implements Store {
   /** Waits for transactions in flight, then closes every connection. Safe to call twice. */
   close(): Promise<void> {
     // Submits, polls and patches already handed to a batch get their answers before the pool goes.
-    this.closed ??= Promise.all([this.heldTasks.idle(), this.taskViews.idle(), this.patches.idle()]).then(() => this.pool.end());
+    this.closed ??= Promise.all([this.heldTasks.idle(), this.checkedTasks.idle(), this.taskViews.idle(), this.patches.idle()]).then(() => this.pool.end());
     return this.closed;
   }
 
@@ -153,8 +161,16 @@ export class PostgresStore implements Store {
       if (await this.heldTasks.insert(task, hold)) return { task, replayed: false };
       throw await shortOf(this.db, task.keyId, hold);
     }
-    // A racing duplicate that slips past the key lock (it cannot while every writer takes it) would hit the
-    // idempotency primary key; the retry then finds the winner's record and replays it.
+    return this.checkedTasks.create(input, opts);
+  }
+
+  /**
+   * One submit with an Idempotency-Key or a concurrency limit, in a transaction of its own: what a batch of
+   * them whose transaction failed falls back to (checkedTaskBatches.ts), so each gets its own answer.
+   * A racing duplicate that slips past the key lock (it cannot while every writer takes it) would hit the
+   * idempotency primary key; the retry then finds the winner's record and replays it.
+   */
+  private createCheckedTask(input: NewTask, opts: CreateTaskOptions): Promise<CreateTaskResult> {
     return transaction(
       this.pool,
       async (tx): Promise<CreateTaskResult> => {
@@ -165,12 +181,7 @@ export class PostgresStore implements Store {
         if (idem) {
           const prior = await sql.idempotencyGet(tx, input.keyId, idem.key);
           if (prior && Number(prior.created_at) >= input.createdAt - idem.windowMs) {
-            if (prior.request_hash !== idem.requestHash) {
-              throw new ApiError(
-                'idempotency_key_reused',
-                'This Idempotency-Key was already used with a different request body; use a new key for a new request.',
-              );
-            }
+            if (prior.request_hash !== idem.requestHash) throw idempotencyKeyReused();
             const task = await tasks.taskById(tx, String(prior.task_id));
             if (task) return { task: toTask(task), replayed: true };
           }
@@ -178,14 +189,7 @@ export class PostgresStore implements Store {
         }
         if (opts.maxConcurrentTasks !== null) {
           const active = await tasks.countActiveOfKey(tx, input.keyId);
-          if (active >= opts.maxConcurrentTasks) {
-            throw new ApiError(
-              'concurrency_limit_exceeded',
-              `This key already has ${active} unfinished tasks, its limit; wait for one to finish.`,
-              null,
-              { 'Retry-After': '5' },
-            );
-          }
+          if (active >= opts.maxConcurrentTasks) throw concurrencyLimitReached(active);
         }
         const task = newTaskRecord(input);
         await move(tx, task.keyId, task.id, holdMove(task.priceMicros), task.createdAt);
@@ -338,5 +342,5 @@ async function move(tx: Db, keyId: string, taskId: string | null, m: LedgerMove,
 async function shortOf(db: Db, keyId: string, m: LedgerMove): Promise<ApiError> {
   const key = await sql.keyById(db, keyId);
   const balance = key ? Number(key.balance_micros) : 0;
-  return new ApiError('payment_required', `Insufficient balance: ${formatMoney(balance)} available, ${formatMoney(-m.balanceDelta)} needed.`);
+  return insufficientBalance(balance, -m.balanceDelta);
 }

@@ -115,6 +115,51 @@ export async function idempotencyInsert(db: Db, keyId: string, idemKey: string, 
   ]);
 }
 
+/**
+ * Locks the keys' rows in id order (FOR NO KEY UPDATE, the lock every money move takes) and reads their
+ * balances as locked. The order is the one INSERT_HELD_TASKS locks in, so batches over the same keys queue
+ * rather than deadlock. Keys that do not exist are absent.
+ */
+export async function lockKeys(db: Db, ids: readonly string[]): Promise<Map<string, number>> {
+  const r = await db.query('SELECT id, balance_micros FROM api_keys WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [ids], 'reelay_lock_keys');
+  return new Map(r.rows.map((row) => [String(row.id), Number(row.balance_micros)]));
+}
+
+/** The idempotency records of (key id, Idempotency-Key) pairs, keyed by `idempotencyPair`. */
+export async function idempotencyOfPairs(db: Db, pairs: readonly (readonly [string, string])[]): Promise<Map<string, Row>> {
+  const r = await db.query(
+    `SELECT i.key_id, i.idem_key, i.request_hash, i.task_id, i.created_at
+     FROM idempotency i JOIN unnest($1::text[], $2::text[]) AS q(key_id, idem_key) ON i.key_id = q.key_id AND i.idem_key = q.idem_key`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    'reelay_idempotency_of_pairs',
+  );
+  return new Map(r.rows.map((row) => [idempotencyPair(String(row.key_id), String(row.idem_key)), row]));
+}
+
+/** One string per (key id, Idempotency-Key) pair, for maps and sets. */
+export function idempotencyPair(keyId: string, idemKey: string): string {
+  return JSON.stringify([keyId, idemKey]);
+}
+
+export interface IdempotencyRecord {
+  keyId: string;
+  idemKey: string;
+  requestHash: string;
+  taskId: string;
+  at: number;
+}
+
+/** Records Idempotency-Keys, each replacing the pair's earlier record (one outside its window, or whose task is gone). */
+export async function idempotencyPut(db: Db, rows: readonly IdempotencyRecord[]): Promise<void> {
+  await db.query(
+    `INSERT INTO idempotency (key_id, idem_key, request_hash, task_id, created_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+     ON CONFLICT (key_id, idem_key) DO UPDATE SET request_hash = EXCLUDED.request_hash, task_id = EXCLUDED.task_id, created_at = EXCLUDED.created_at`,
+    [rows.map((r) => r.keyId), rows.map((r) => r.idemKey), rows.map((r) => r.requestHash), rows.map((r) => r.taskId), rows.map((r) => ms(r.at))],
+    'reelay_idempotency_put',
+  );
+}
+
 // --- webhooks ---------------------------------------------------------------------------------------
 
 /** One delivery per task and event: a second finish (which cannot happen) or a replay adds nothing. */

@@ -180,6 +180,22 @@ export async function countActiveOfKey(db: Db, keyId: string): Promise<number> {
   return Number(first(await db.query("SELECT count(*) AS n FROM tasks WHERE key_id = $1 AND phase <> 'done'", [keyId]))?.n);
 }
 
+/** Unfinished tasks of each key (keys with none are absent). */
+export async function countActiveOfKeys(db: Db, keyIds: readonly string[]): Promise<Map<string, number>> {
+  const r = await db.query(
+    "SELECT key_id, count(*) AS n FROM tasks WHERE key_id = ANY($1::text[]) AND phase <> 'done' GROUP BY key_id",
+    [keyIds],
+    'reelay_count_active_of_keys',
+  );
+  return new Map(r.rows.map((row) => [String(row.key_id), Number(row.n)]));
+}
+
+/** Whole task rows by id (not prepared: `SELECT *`, see Db.query); ids not found are absent. */
+export async function tasksByIds(db: Db, ids: readonly string[]): Promise<Map<string, Row>> {
+  const r = await db.query('SELECT * FROM tasks WHERE id = ANY($1::text[])', [ids]);
+  return new Map(r.rows.map((row) => [String(row.id), row]));
+}
+
 export async function listTasks(db: Db, keyId: string, q: TaskQuery): Promise<Row[]> {
   const values: unknown[] = [keyId, q.limit + 1];
   const where = ['key_id = $1'];

@@ -10,11 +10,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ApiError } from '../../errors.ts';
 import { finishMoves, holdMove, type LedgerMove } from '../../billing/settlement.ts';
-import { formatMoney } from '../../billing/money.ts';
 import { TERMINAL_STATUSES, type NewTask, type TaskOutcome, type TaskRecord } from '../../tasks/task.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { GroupCommit } from './groupCommit.ts';
 import { FileMap } from './fileMap.ts';
+import { concurrencyLimitReached, idempotencyKeyReused, insufficientBalance } from '../refusals.ts';
 import { WalCheckpointer } from './checkpointer.ts';
 import { newTaskRecord, taskValues, TASK_COLUMN_NAMES, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView, TASK_VIEW_COLUMNS } from '../rows.ts';
 import type {
@@ -300,10 +300,7 @@ export class SqliteStore implements Store {
     if (this.s.moveMoney.run(m.balanceDelta, m.heldDelta, m.spentDelta, keyId, m.balanceDelta).changes === 0) {
       const key = this.s.keyById.get(keyId) as Row | undefined;
       const balance = key ? Number(key.balance_micros) : 0;
-      throw new ApiError(
-        'payment_required',
-        `Insufficient balance: ${formatMoney(balance)} available, ${formatMoney(-m.balanceDelta)} needed.`,
-      );
+      throw insufficientBalance(balance, -m.balanceDelta);
     }
     this.s.insertLedger.run(keyId, taskId, m.kind, m.balanceDelta, m.heldDelta, m.spentDelta, keyId, m.note, at);
   }
@@ -327,10 +324,7 @@ export class SqliteStore implements Store {
         const prior = this.s.idemGet.get(input.keyId, idem.key) as Row | undefined;
         if (prior && Number(prior.created_at) >= input.createdAt - idem.windowMs) {
           if (prior.request_hash !== idem.requestHash) {
-            throw new ApiError(
-              'idempotency_key_reused',
-              'This Idempotency-Key was already used with a different request body; use a new key for a new request.',
-            );
+            throw idempotencyKeyReused();
           }
           const task = this.s.taskById.get(prior.task_id) as Row | undefined;
           if (task) return { task: toTask(task), replayed: true };
@@ -340,12 +334,7 @@ export class SqliteStore implements Store {
       if (opts.maxConcurrentTasks !== null) {
         const active = Number((this.s.activeByKey.get(input.keyId) as Row).n);
         if (active >= opts.maxConcurrentTasks) {
-          throw new ApiError(
-            'concurrency_limit_exceeded',
-            `This key already has ${active} unfinished tasks, its limit; wait for one to finish.`,
-            null,
-            { 'Retry-After': '5' },
-          );
+          throw concurrencyLimitReached(active);
         }
       }
       const task = newTaskRecord(input);
