@@ -10,16 +10,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { removeSubmitted, checkLedger, createKey, openStore, prefillTasks } from './lib/prefill.ts';
+import { keyedWritten, removeSubmitted, checkLedger, createKey, openStore, prefillTasks } from './lib/prefill.ts';
 import { startGateway } from './lib/gateway.ts';
 import { rssOf } from './lib/proc.ts';
 import { fsyncProbe } from './lib/fsyncProbe.ts';
 import { wakeProbe, type WakeProbe } from './lib/wakeProbe.ts';
 import { figure, type Figure } from './lib/report.ts';
 import { pollScenario } from './poll.ts';
-import { submitScenario } from './submit.ts';
+import { keyedSubmitRequests, submitScenario } from './submit.ts';
 import { validationScenario } from './validation.ts';
-import type { Timing } from './http.ts';
+import { httpScenario, type HttpOutcome, type Timing } from './http.ts';
 import type { Target } from './lib/compare.ts';
 
 export interface Stage {
@@ -27,6 +27,8 @@ export interface Stage {
   /** The stage whose figures stand for §2–§4 (and where validation runs). */
   main?: boolean;
   timing: Timing;
+  /** The main stage: timing of the submits with an Idempotency-Key each, as the SDK sends (absent: not run). */
+  keyedTiming?: Timing;
 }
 
 export interface CostRow {
@@ -100,6 +102,7 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
     const urls = { baseline, reelay: { url: gw.url, pid: gw.pid } };
     const label = stage.main ? '' : ` @${stage.tasks >= 1e6 ? `${stage.tasks / 1e6}M` : `${stage.tasks / 1e3}k`}`;
     let gatewayRss = 0;
+    let keyed: HttpOutcome | null = null;
     try {
       log(`  poll over ${stored.toLocaleString('en-US')} stored tasks`);
       const poll = await pollScenario(urls, key.key, idsFile, stage.timing, `poll${label}`);
@@ -142,6 +145,10 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
       log('  submit');
       const submit = await submitScenario(urls, key.key, stage.timing, `submit${label}`);
       gatewayRss = rssOf(gw.pid);
+      if (stage.main && stage.keyedTiming) {
+        log('  submit with an Idempotency-Key on every request');
+        keyed = await httpScenario('submit, Idempotency-Key', urls, keyedSubmitRequests(key.key), 200, null, stage.keyedTiming);
+      }
       const pick = (o: typeof poll, name: string) => o.figures.find((f) => f.name.startsWith(name));
       const openFigure = (o: typeof poll) => o.figures.find((f) => f.name.startsWith('p99 at') && f.name.endsWith('offered'));
       const openP99 = (o: typeof poll) => openFigure(o)?.value ?? NaN;
@@ -166,6 +173,7 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
       });
       raw.push({ storedTasks: stored, poll: poll.raw, submit: submit.raw, validation: validation?.raw, fsync: disk, wake });
       if (stage.main) figures.push(...submit.figures, ...poll.figures, ...(validation?.figures ?? []));
+      if (keyed) figures.push(...keyed.figures.filter((f) => f.name === 'throughput' || f.name === 'CPU per answer' || f.name === 'p99 at saturation'));
       else figures.push(...[...poll.figures, ...submit.figures].filter((f) => f.name === 'throughput'));
     } finally {
       await gw.stop();
@@ -173,6 +181,16 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
     // Submit runs added their tasks (pending: no worker in role api): removed, so the next stage measures
     // the size it names, with the same share of unfinished tasks.
     store = openStore(dataDir);
+    if (keyed) {
+      // A replay is answered 200 too: a run whose keys repeated would have measured replays, not submits.
+      const answered = (keyed.raw.reelay as { ok: number }).ok;
+      const written = keyedWritten(store, since);
+      raw[raw.length - 1].keyed = { ...keyed.raw, written };
+      if (written.tasks < answered || written.records !== written.tasks) {
+        throw new Error(`the Idempotency-Key run answered ${answered} submits but wrote ${written.tasks} tasks and ${written.records} records: not every request was new`);
+      }
+      log(`    ${written.tasks.toLocaleString('en-US')} new tasks, each with its Idempotency-Key record`);
+    }
     // The next stage checks the ledger still adds up, after its prefill.
     removeSubmitted(store, since);
     await store.close();

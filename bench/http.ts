@@ -47,7 +47,8 @@ export async function httpScenario(
   urls: Targets,
   requests: LoadRequest[],
   expectStatus: number,
-  target: HttpTarget,
+  /** null: figures without a target (information only). */
+  target: HttpTarget | null,
   timing: Timing,
   extra: { idsFile?: string } = {},
 ): Promise<HttpOutcome> {
@@ -63,7 +64,7 @@ export async function httpScenario(
   assertClean(`${scenario} (baseline)`, baseline);
   assertClean(`${scenario} (reelay)`, reelay);
   const figures: Figure[] = [
-    figure({ scenario, name: 'throughput', value: reelay.rps, unit: 'req/s', reference: { name: 'baseline', value: baseline.rps }, target: { on: 'ratio', op: '>=', limit: target.ratio } }),
+    figure({ scenario, name: 'throughput', value: reelay.rps, unit: 'req/s', reference: { name: 'baseline', value: baseline.rps }, ...(target ? { target: { on: 'ratio', op: '>=', limit: target.ratio } } : {}) }),
     figure({ scenario, name: 'p50 at saturation', value: reelay.p50, unit: 'ms', reference: { name: 'baseline', value: baseline.p50 } }),
     figure({ scenario, name: 'p99 at saturation', value: reelay.p99, unit: 'ms', reference: { name: 'baseline', value: baseline.p99 } }),
     figure({
@@ -90,7 +91,7 @@ export async function httpScenario(
     );
   }
   const raw: Record<string, unknown> = { connections: CONNECTIONS, baseline, reelay };
-  if (target.p99Ms !== undefined && timing.openSeconds > 0) {
+  if (target?.p99Ms !== undefined && timing.openSeconds > 0) {
     const rate = Math.max(1, Math.round(baseline.rps * target.ratio));
     // The bare server at the same offered rate, through the same generator, right before: what this machine
     // and the generator give any server at that rate (it was warmed by its closed-loop runs just now).

@@ -40,7 +40,7 @@ import { figure, type Figure } from './lib/report.ts';
 import type { Target } from './lib/compare.ts';
 import { httpScenario, type Timing } from './http.ts';
 import { pollScenario } from './poll.ts';
-import { submitRequests, submitScenario, SUBMIT_TARGET } from './submit.ts';
+import { keyedSubmitRequests, submitRequests, submitScenario, SUBMIT_TARGET } from './submit.ts';
 
 export interface PostgresSizes {
   tasks: number;
@@ -182,7 +182,7 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
       if (sizes.keyedTiming) {
         log('  submit with an Idempotency-Key on every request');
         // Each request a new key: the SDK's submits, which are checked under the key lock (checkedTaskBatches.ts).
-        const requests = submitRequests(key.key).map((r) => ({ ...r, uniqueHeader: 'idempotency-key' }));
+        const requests = keyedSubmitRequests(key.key);
         // Tasks with a key and records, read in one snapshot: a submit writes both in one commit, and the
         // submits still in flight when the load stops commit while the counts are read.
         const keyedCounts = async () => {

@@ -17,6 +17,14 @@ export function submitRequests(key: string) {
   }));
 }
 
+/**
+ * The same submits, each with an Idempotency-Key of its own, as the SDK sends with every submit
+ * (client/resources/videos.ts): each is a new task and an idempotency record, not a replay.
+ */
+export function keyedSubmitRequests(key: string) {
+  return submitRequests(key).map((r) => ({ ...r, uniqueHeader: 'idempotency-key' }));
+}
+
 export function submitScenario(urls: Targets, key: string, timing: Timing, name = 'submit'): Promise<HttpOutcome> {
   return httpScenario(name, urls, submitRequests(key), 200, SUBMIT_TARGET, timing);
 }

@@ -81,6 +81,11 @@ export function renderMarkdown(out: RunOutcome): string {
     'barely depends on what else the machine is doing; baseline ÷ reelay CPU is the throughput ratio an otherwise',
     'idle machine would show.',
     '',
+    '`submit, Idempotency-Key` sends the submit\'s bodies with an `Idempotency-Key` of its own on every request, as the',
+    'SDK does with every submit: each answer is a new task and an idempotency record (the run is refused unless every',
+    'answer wrote both, since a replay is answered 200 too). It has no target of its own: the issue\'s submit target is',
+    'read on the plain submit.',
+    '',
   );
   L.push('## Figures', '');
   L.push('| scenario | figure | value | reference | ratio | target | result |', '| --- | --- | --- | --- | --- | --- | --- |');

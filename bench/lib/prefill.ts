@@ -228,6 +228,14 @@ export function checkLedger(store: SqliteStore, keyId: string): void {
  * names (a fast host's submit runs add a quarter of a million). Every key's ledger still adds up to its
  * totals (checkLedger). Returns how many tasks were removed.
  */
+/** Tasks with an Idempotency-Key and idempotency records written since `since` (ms), read in one snapshot. */
+export function keyedWritten(store: SqliteStore, since: number): { tasks: number; records: number } {
+  const r = store.db
+    .prepare('SELECT (SELECT count(*) FROM tasks WHERE created_at >= ? AND idempotency_key IS NOT NULL) AS tasks, (SELECT count(*) FROM idempotency WHERE created_at >= ?) AS records')
+    .get(since, since) as { tasks: number; records: number };
+  return { tasks: r.tasks, records: r.records };
+}
+
 export function removeSubmitted(store: SqliteStore, since: number): number {
   const db = store.db;
   return db.transaction(() => {
@@ -237,6 +245,7 @@ export function removeSubmitted(store: SqliteStore, since: number): number {
     const undo = db.prepare('UPDATE api_keys SET balance_micros = balance_micros - ?, held_micros = held_micros - ?, spent_micros = spent_micros - ? WHERE id = ?');
     for (const m of moved) undo.run(m.b, m.h, m.s, m.k);
     db.prepare('DELETE FROM ledger WHERE task_id IN (SELECT id FROM tasks WHERE created_at >= ?)').run(since);
+    db.prepare('DELETE FROM idempotency WHERE created_at >= ?').run(since);
     return db.prepare('DELETE FROM tasks WHERE created_at >= ?').run(since).changes;
   })();
 }

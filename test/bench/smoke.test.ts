@@ -29,8 +29,8 @@ describe('npm run bench:smoke', () => {
     fs.rmSync(path.dirname(json), { recursive: true, force: true });
     // Every scenario produced its figures (Portkey only when it is installed).
     const scenarios = new Set(out.figures.map((f) => f.scenario));
-    for (const s of ['submit', 'poll', 'validation', 'in flight', 're-hosting', 'cost curve']) expect(scenarios, run.output).toContain(s);
-    if (withPostgres) for (const s of ['submit (PostgreSQL)', 'poll (PostgreSQL)']) expect(scenarios, run.output).toContain(s);
+    for (const s of ['submit', 'submit, Idempotency-Key', 'poll', 'validation', 'in flight', 're-hosting', 'cost curve']) expect(scenarios, run.output).toContain(s);
+    if (withPostgres) for (const s of ['submit (PostgreSQL)', 'submit, Idempotency-Key (PostgreSQL)', 'poll (PostgreSQL)']) expect(scenarios, run.output).toContain(s);
     for (const f of out.figures.filter((x) => x.name === 'throughput')) expect(Number.isFinite(f.ratio), `${f.scenario} ${f.name}`).toBe(true);
     expect(out.failures, run.output).toEqual([]);
     expect(run.code, run.output).toBe(0);
