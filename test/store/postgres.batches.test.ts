@@ -51,6 +51,27 @@ if (await postgresReachable()) {
       await expectLedgerConsistent(store(), k.id);
     });
 
+    it('a batch statement that got no answer is not written again one at a time: its submits fail', async () => {
+      const k = await store().createKey(newKey({ balanceMicros: 10_000_000 }));
+      const statements: string[] = [];
+      // As if the connection were lost after PostgreSQL committed the statement: whether it did is unknown.
+      const lost: Db = {
+        query: async (text, values, name) => {
+          statements.push(name ?? text.slice(0, 30));
+          await dbOf(store().pool).query(text, values, name);
+          throw new Error('Connection terminated unexpectedly');
+        },
+      };
+      const batches = new HeldTaskBatches(lost);
+      const made = Array.from({ length: 5 }, () => newTaskRecord(newTask(k.id, { priceMicros: 1_000 })));
+      const results = await Promise.allSettled(made.map((t) => batches.insert(t, holdMove(t.priceMicros))));
+      expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
+      expect(statements).toEqual(['reelay_insert_held_tasks']);
+      // Held once, not twice.
+      expect(await store().getKey(k.id)).toMatchObject({ heldMicros: 5 * 1_000 });
+      await expectLedgerConsistent(store(), k.id);
+    });
+
     it('more submits than one statement takes are written in order, statement after statement', async () => {
       const k = await store().createKey(newKey({ balanceMicros: 1_000_000_000 }));
       const made = Array.from({ length: MAX_BATCH * 2 + 7 }, (_, i) => newTask(k.id, { priceMicros: 1_000 + i }));

@@ -11,6 +11,7 @@ import { PostgresStore } from '../../src/store/postgres/pgStore.ts';
 import { CheckedTaskBatches, type InTransaction } from '../../src/store/postgres/checkedTaskBatches.ts';
 import { transaction, type Db } from '../../src/store/postgres/transaction.ts';
 import type { CreateTaskOptions, CreateTaskResult } from '../../src/store/types.ts';
+import type { NewTask } from '../../src/tasks/task.ts';
 import { expectLedgerConsistent, newKey, newTask } from '../contracts/store.contract.ts';
 import { postgresReachable, skipWithoutPostgres, storeForEachTest, testDatabaseForFile } from '../helpers/postgres.ts';
 
@@ -126,6 +127,34 @@ if (await postgresReachable()) {
       expect(await store().getTask(made[4].id)).toBeUndefined();
       expect(await store().getKey(k.id)).toMatchObject({ balanceMicros: 10_000_000 - 8 * 100_000, heldMicros: 8 * 100_000 });
       expect(await store().createTask(newTask(k.id), keyed('n-0'))).toMatchObject({ task: { id: made[0].id }, replayed: true });
+      await expectLedgerConsistent(store(), k.id);
+    });
+
+    it('a batch whose statements fail before its COMMIT is done again alone; one whose COMMIT got no answer is not', async () => {
+      const k = await store().createKey(newKey({ balanceMicros: 100_000_000 }));
+      const lost = () => new Error('Connection terminated unexpectedly');
+      const alone: string[] = [];
+      const single = (input: NewTask, opts: CreateTaskOptions) => (alone.push(opts.idempotency!.key), store().createTask(input, opts));
+
+      // The connection goes before COMMIT is sent: PostgreSQL rolls the transaction back, so each is retried.
+      const broken = new CheckedTaskBatches((fn) => transaction(store().pool, () => fn({ query: () => Promise.reject(lost()) })), single);
+      const retried = await Promise.all(['r-1', 'r-2'].map((key) => broken.create(newTask(k.id, { priceMicros: 1_000 }), keyed(key))));
+      expect(alone).toEqual(['r-1', 'r-2']);
+      expect(retried.map((r) => r.replayed)).toEqual([false, false]);
+
+      // COMMIT was sent and its answer lost (here it did commit): nothing is written again, each submit fails.
+      alone.length = 0;
+      const unanswered = new CheckedTaskBatches(async (fn) => {
+        await transaction(store().pool, fn);
+        throw lost();
+      }, single);
+      const made = [newTask(k.id, { priceMicros: 1_000 }), newTask(k.id, { priceMicros: 1_000 })];
+      const results = await Promise.allSettled(made.map((t, i) => unanswered.create(t, keyed(`u-${i}`))));
+      expect(results.map((r) => r.status === 'rejected' && (r.reason as Error).message)).toEqual(['Connection terminated unexpectedly', 'Connection terminated unexpectedly']);
+      expect(alone).toEqual([]);
+      // Each was held once; the client's retry with its key gets the task back instead of a second charge.
+      expect(await store().getKey(k.id)).toMatchObject({ heldMicros: 4 * 1_000 });
+      expect(await store().createTask(newTask(k.id, { priceMicros: 1_000 }), keyed('u-0'))).toMatchObject({ task: { id: made[0].id }, replayed: true });
       await expectLedgerConsistent(store(), k.id);
     });
 

@@ -16,8 +16,9 @@
  *  4. write the new tasks with their holds (INSERT_HELD_TASKS, which the locked balances now always cover)
  *     and their Idempotency-Keys, then commit.
  * Answers go out only after the commit. The second use of an Idempotency-Key waits for the next batch, which
- * then sees the first's record, so a batch never holds a pair twice. A batch whose transaction fails (one
- * task's text refused by PostgreSQL, say) is done again one submit at a time, each with its own answer.
+ * then sees the first's record, so a batch never holds a pair twice. A batch whose transaction fails before
+ * its commit (one task's text refused by PostgreSQL, say) is done again one submit at a time, each with its
+ * own answer; one whose COMMIT got no answer may have been written, and is not done again.
  * About six round trips a batch, against six or seven for each submit alone.
  */
 import type { ApiError } from '../../errors.ts';
@@ -29,7 +30,7 @@ import type { CreateTaskOptions, CreateTaskResult } from '../types.ts';
 import { idempotencyOfPairs, idempotencyPair, idempotencyPut, lockKeys, type IdempotencyRecord, type Move } from './queries.ts';
 import { countActiveOfKeys, insertHeldTasks, tasksByIds } from './taskQueries.ts';
 import { MAX_BATCH, SerialBatches } from './serialBatches.ts';
-import type { Db } from './transaction.ts';
+import { refusedByServer, type Db } from './transaction.ts';
 
 interface Waiting {
   input: NewTask;
@@ -72,9 +73,23 @@ export class CheckedTaskBatches extends SerialBatches<Waiting> {
 
   protected async write(batch: Waiting[]): Promise<void> {
     let outcomes: Outcome[];
+    /** The last attempt's statements all succeeded, so what failed was its COMMIT. */
+    let committing = false;
     try {
-      outcomes = await this.inTransaction((tx) => checkAndWrite(tx, batch));
-    } catch {
+      outcomes = await this.inTransaction(async (tx) => {
+        committing = false;
+        const checked = await checkAndWrite(tx, batch);
+        committing = true;
+        return checked;
+      });
+    } catch (e) {
+      if (committing && !refusedByServer(e)) {
+        // The answer to COMMIT was lost: the batch may have been written, and doing it again could hold a
+        // price twice, so every submit fails as a single one would (a retry with its Idempotency-Key is safe).
+        for (const w of batch) w.fail(e);
+        return;
+      }
+      // Nothing was committed: each submit again on its own, so only one PostgreSQL refuses gets an error.
       for (const w of batch) {
         try {
           w.done(await this.alone(w.input, w.opts));

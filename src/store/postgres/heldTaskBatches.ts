@@ -13,13 +13,15 @@
  * A key's tasks in a batch are written all or none. When a key's balance does not cover all of them, the
  * statement returns that balance, and its tasks are taken in the order they arrived as one-at-a-time
  * writes would take them: each one the balance still covers goes into a second statement, each one it does
- * not is refused. Tasks that a failed statement leaves (one task's text is refused, say) or that the second
- * statement does not write (the balance changed in between) are written one at a time, in order, so each
- * gets the answer it would have had alone. Money and order are as if the submits had run one after another.
+ * not is refused. Tasks that a statement PostgreSQL refused leaves (one task's text is refused, say) or that
+ * the second statement does not write (the balance changed in between) are written one at a time, in order,
+ * so each gets the answer it would have had alone. Money and order are as if the submits had run one after
+ * another. A statement that got no answer at all (the connection lost) may have committed: its tasks fail,
+ * as a single submit's would, rather than risk being held twice.
  */
 import type { TaskRecord } from '../../tasks/task.ts';
 import type { Move } from './queries.ts';
-import type { Db } from './transaction.ts';
+import { refusedByServer, type Db } from './transaction.ts';
 import { insertHeldTask, insertHeldTasks } from './taskQueries.ts';
 import { SerialBatches } from './serialBatches.ts';
 
@@ -54,9 +56,17 @@ export class HeldTaskBatches extends SerialBatches<Waiting> {
         const again = this.settle(batch, first.written, first.shortKeys);
         alone = again;
         if (again.length > 1) alone = this.settle(again, (await insertHeldTasks(this.db, again)).written, null);
-      } catch {
-        // One task's data may be what failed the statement: one at a time below, each gets its own answer.
-        alone = alone.filter((w) => !w.settled);
+      } catch (e) {
+        const left = alone.filter((w) => !w.settled);
+        if (!refusedByServer(e)) {
+          // The statement may have committed before its answer was lost: writing its tasks again could hold
+          // their price twice, so they fail as a single submit would.
+          for (const w of left) w.fail(e);
+          return;
+        }
+        // PostgreSQL refused the statement, which so wrote nothing; one task's data may be why: one at a time
+        // below, each gets its own answer.
+        alone = left;
       }
     }
     for (const w of alone) {

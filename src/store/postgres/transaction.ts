@@ -3,7 +3,7 @@
  * single statement, a checked-out client inside a transaction), and `transaction()`, which runs a function
  * between BEGIN and COMMIT at READ COMMITTED and runs it again when PostgreSQL says that may succeed.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { ApiError } from '../../errors.ts';
 
 export type Row = Record<string, unknown>;
@@ -35,6 +35,15 @@ function translate(e: unknown): unknown {
     return new ApiError('invalid_value', 'A text field contains a NUL (\\u0000) character, which cannot be stored; remove it.');
   }
   return e;
+}
+
+/**
+ * Whether PostgreSQL itself answered with an error (or one translated from such): the statement, and the
+ * transaction it ran in, then wrote nothing. Any other failure (the connection lost mid-statement, say) leaves
+ * it unknown whether a commit happened, so the writes in it must not be done again.
+ */
+export function refusedByServer(e: unknown): boolean {
+  return e instanceof pg.DatabaseError || e instanceof ApiError;
 }
 
 /** Wraps a pool or client so every error leaves it translated. */
