@@ -21,6 +21,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ApiKeys } from '../src/accounts/apiKeys.ts';
 import { PostgresStore } from '../src/store/postgres/pgStore.ts';
+import type { TaskOutcome } from '../src/tasks/task.ts';
 import { startGateway } from './lib/gateway.ts';
 import { rssOf } from './lib/proc.ts';
 import {
@@ -224,6 +225,18 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
           figure({ scenario: pgScenario('worker status check'), name: 'WAL written per check', value: walPerCheck, unit: 'B', note: `${w.checks.toLocaleString('en-US')} checks (pg_current_wal_lsn, server-wide)` }),
         );
         (out.raw ??= {}).worker = w;
+        log('  a worker\'s store work per finished task (settle, release, finish), on the unfinished tasks left');
+        const f = await workerFinishes(db.url, cpu.meter, sizes.workerSeconds);
+        out.figures.push(
+          figure({
+            scenario: pgScenario('worker finish'),
+            name: `${PG} CPU per finish`,
+            value: f.pgUs,
+            unit: 'µs',
+            note: `store calls only: finishTask of ${FINISHING} tasks at a time, each completed below its hold (a settle and a release); ${Math.round(f.rate).toLocaleString('en-US')} finishes/s, ${Math.round(f.clientUs)} µs of the calling process's CPU per finish`,
+          }),
+        );
+        out.raw.finish = f;
       }
     } finally {
       await cpu.meter?.close();
@@ -272,6 +285,44 @@ async function workerChecks(url: string, meter: PgServerCpu | null, seconds: num
     const pgMs = meter ? await meter.msSince(before) : NaN;
     if (checks === 0) throw new Error('worker checks: no due tasks to claim');
     return { checks, rate: checks / elapsed, pgUs: (pgMs * 1000) / checks, clientUs: (c.user + c.system) / checks };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Tasks finished at once, as a worker's runners finish tasks side by side. */
+const FINISHING = 64;
+
+/**
+ * What finishing tasks asks of PostgreSQL: finishTask of the unfinished tasks the submits left, completed at
+ * a cost below the hold (a settle and a release each), FINISHING at a time.
+ */
+async function workerFinishes(url: string, meter: PgServerCpu | null, seconds: number): Promise<{ finishes: number; rate: number; pgUs: number; clientUs: number }> {
+  const store = await PostgresStore.open(url);
+  try {
+    const ids = (await store.pool.query("SELECT id FROM tasks WHERE phase <> 'done' LIMIT 500000")).rows.map((r) => String(r.id));
+    const outcome: TaskOutcome = {
+      status: 'completed',
+      result: { videos: [{ key: 'results/bench/0.mp4', bytes: 1, contentType: 'video/mp4' }], expiresAt: Math.floor(Date.now() / 1000) + 3600 },
+      costMicros: 100,
+      billedSeconds: 5,
+    };
+    const before = meter ? await meter.snapshot() : undefined;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const until = t0 + seconds * 1000;
+    let finishes = 0;
+    const loop = async () => {
+      while (performance.now() < until && ids.length > 0) {
+        if ((await store.finishTask(ids.pop()!, outcome, Date.now()))?.changed) finishes++;
+      }
+    };
+    await Promise.all(Array.from({ length: FINISHING }, loop));
+    const elapsed = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(cpu0);
+    const pgMs = meter ? await meter.msSince(before) : NaN;
+    if (finishes === 0) throw new Error('worker finishes: no unfinished tasks to finish');
+    return { finishes, rate: finishes / elapsed, pgUs: (pgMs * 1000) / finishes, clientUs: (c.user + c.system) / finishes };
   } finally {
     await store.close();
   }

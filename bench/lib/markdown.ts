@@ -247,6 +247,14 @@ function postgresSection(out: RunOutcome): string[] {
       '',
     );
   }
+  const finish = out.figures.find((f) => f.scenario === `worker finish (${PG})`);
+  if (finish) {
+    L.push(
+      '`worker finish` is the store\'s share of finishing a task (every submitted task is finished once): finishTask of',
+      `the tasks still unfinished after that, each completed below its hold: ${fmt(finish.value, 'µs')} of PostgreSQL CPU per finish (${finish.note?.split('; ').slice(1).join('; ')}).`,
+      '',
+    );
+  }
   L.push(
     "One key's submits run one after another: each takes the key's row lock (the guarded balance update) and holds it",
     "until its commit is flushed, so a single key's submit rate is bounded by one commit's round trip and WAL flush;",

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/pgStore.ts';
+import { transaction, type Db, type InTransaction } from '../../src/store/postgres/transaction.ts';
 
 export const ADMIN_URL = process.env.REELAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -121,3 +122,24 @@ export function storeForEachTest(database: TestDatabase, admin: pg.Pool, poolSiz
   });
   return () => store!;
 }
+
+/**
+ * Transactions on `pool` that count themselves and the statements run in them (a statement by its prepared
+ * name, or its first 24 characters), and keep every error a statement met: for batchers that take an
+ * InTransaction.
+ */
+export function countedTransactions(pool: pg.Pool): { inTransaction: InTransaction; seen: { transactions: number; statements: string[]; errors: unknown[] } } {
+  const seen = { transactions: 0, statements: [] as string[], errors: [] as unknown[] };
+  const inTransaction: InTransaction = (fn) =>
+    transaction(pool, (tx) => {
+      seen.transactions++;
+      const watched: Db = {
+        query: (text, values, name) => (seen.statements.push(name ?? text.trim().slice(0, 24)), tx.query(text, values, name).catch((e: unknown) => (seen.errors.push(e), Promise.reject(e)))),
+      };
+      return fn(watched);
+    });
+  return { inTransaction, seen };
+}
+
+/** What a batcher built on countedTransactions falls back to when a test requires that none does. */
+export const noFallback = (): Promise<never> => Promise.reject(new Error('a batch fell back to one at a time'));

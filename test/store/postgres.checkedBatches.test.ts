@@ -8,12 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/errors.ts';
 import { PostgresStore } from '../../src/store/postgres/pgStore.ts';
-import { CheckedTaskBatches, type InTransaction } from '../../src/store/postgres/checkedTaskBatches.ts';
-import { transaction, type Db } from '../../src/store/postgres/transaction.ts';
+import { CheckedTaskBatches } from '../../src/store/postgres/checkedTaskBatches.ts';
+import { transaction } from '../../src/store/postgres/transaction.ts';
 import type { CreateTaskOptions, CreateTaskResult } from '../../src/store/types.ts';
 import type { NewTask } from '../../src/tasks/task.ts';
 import { expectLedgerConsistent, newKey, newTask } from '../contracts/store.contract.ts';
-import { postgresReachable, skipWithoutPostgres, storeForEachTest, testDatabaseForFile } from '../helpers/postgres.ts';
+import { countedTransactions, noFallback, postgresReachable, skipWithoutPostgres, storeForEachTest, testDatabaseForFile } from '../helpers/postgres.ts';
 
 const DAY = 86_400_000;
 const keyed = (key: string, requestHash = 'body-1'): CreateTaskOptions => ({ idempotency: { key, requestHash, windowMs: DAY }, maxConcurrentTasks: null });
@@ -24,19 +24,10 @@ if (await postgresReachable()) {
   describe('postgres store: submits checked under the key lock, written together', () => {
     const store = storeForEachTest(database, admin);
 
-    /** A batcher on the store()'s pool whose transactions and statements are counted; a batch that fails has no fallback. */
+    /** A batcher on the store's pool whose transactions and statements are counted; a batch that fails has no fallback. */
     function counted() {
-      const seen = { transactions: 0, statements: [] as string[], errors: [] as unknown[] };
-      const inTransaction: InTransaction = (fn) =>
-        transaction(store().pool, (tx) => {
-          seen.transactions++;
-          const watched: Db = {
-            query: (text, values, name) => (seen.statements.push(name ?? text.trim().slice(0, 24)), tx.query(text, values, name).catch((e: unknown) => (seen.errors.push(e), Promise.reject(e)))),
-          };
-          return fn(watched);
-        });
-      const batches = new CheckedTaskBatches(inTransaction, () => Promise.reject(new Error('a batch fell back to one at a time')));
-      return { batches, seen };
+      const { inTransaction, seen } = countedTransactions(store().pool);
+      return { batches: new CheckedTaskBatches(inTransaction, noFallback), seen };
     }
 
     const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? (r.reason as ApiError).code : 'ok');

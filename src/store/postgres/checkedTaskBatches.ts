@@ -30,7 +30,7 @@ import type { CreateTaskOptions, CreateTaskResult } from '../types.ts';
 import { idempotencyOfPairs, idempotencyPair, idempotencyPut, lockKeys, type IdempotencyRecord, type Move } from './queries.ts';
 import { countActiveOfKeys, insertHeldTasks, tasksByIds } from './taskQueries.ts';
 import { MAX_BATCH, SerialBatches } from './serialBatches.ts';
-import { refusedByServer, type Db } from './transaction.ts';
+import { refusedByServer, type Db, type InTransaction } from './transaction.ts';
 
 interface Waiting {
   input: NewTask;
@@ -40,9 +40,6 @@ interface Waiting {
 }
 
 type Outcome = { result: CreateTaskResult } | { refused: ApiError };
-
-/** Runs `fn` in one transaction (run again from the start after a deadlock or serialization failure). */
-export type InTransaction = <T>(fn: (tx: Db) => Promise<T>) => Promise<T>;
 
 export class CheckedTaskBatches extends SerialBatches<Waiting> {
   /** `alone`: the one-submit transaction, for the submits of a batch whose transaction failed. */

@@ -6,8 +6,9 @@
  *    queue on it, and the guarded UPDATE … WHERE balance + delta >= 0 sees the balance the one before left;
  *  - finishTask locks the task row, so a second finish waits, then sees the task finished and moves nothing;
  *  - claims pick rows with FOR UPDATE SKIP LOCKED; single-row updates re-check their WHERE after a lock wait.
- * Lock order is always task → key (never key → task), so these transactions cannot deadlock on each other;
- * a deadlock or serialization failure from elsewhere is retried by transaction().
+ * Lock order is always task → key (never key → task), and a batch that locks several tasks or keys locks
+ * them in id order (heldTaskBatches.ts, checkedTaskBatches.ts, finishBatches.ts), so these transactions cannot
+ * deadlock on each other; a deadlock or serialization failure from elsewhere is retried by transaction().
  */
 import pg from 'pg';
 import { ApiError } from '../../errors.ts';
@@ -38,6 +39,7 @@ import * as tasks from './taskQueries.ts';
 import { db, transaction, type Db } from './transaction.ts';
 import { HeldTaskBatches } from './heldTaskBatches.ts';
 import { CheckedTaskBatches } from './checkedTaskBatches.ts';
+import { FinishBatches } from './finishBatches.ts';
 import { TaskViewBatches } from './taskViewBatches.ts';
 import { TaskPatchBatches } from './patchBatches.ts';
 
@@ -61,6 +63,10 @@ export class PostgresStore implements Store {
       (fn) => transaction(pool, fn),
       (input, opts) => this.createCheckedTask(input, opts),
     );
+    this.finishes = new FinishBatches(
+      (fn) => transaction(pool, fn),
+      (id, outcome, now) => this.finishTaskAlone(id, outcome, now),
+    );
     this.taskViews = new TaskViewBatches(this.db);
     this.patches = new TaskPatchBatches(this.db);
   }
@@ -76,6 +82,9 @@ export class PostgresStore implements Store {
 
   /** New tasks with an Idempotency-Key or a concurrency limit, checked and written a batch at a time. */
   private readonly checkedTasks: CheckedTaskBatches;
+
+  /** Finished tasks, settled a batch at a time. */
+  private readonly finishes: FinishBatches;
 
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
@@ -93,7 +102,7 @@ export class PostgresStore implements Store {
   /** Waits for transactions in flight, then closes every connection. Safe to call twice. */
   close(): Promise<void> {
     // Submits, polls and patches already handed to a batch get their answers before the pool goes.
-    this.closed ??= Promise.all([this.heldTasks.idle(), this.checkedTasks.idle(), this.taskViews.idle(), this.patches.idle()]).then(() => this.pool.end());
+    this.closed ??= Promise.all([this.heldTasks.idle(), this.checkedTasks.idle(), this.finishes.idle(), this.taskViews.idle(), this.patches.idle()]).then(() => this.pool.end());
     return this.closed;
   }
 
@@ -232,6 +241,11 @@ export class PostgresStore implements Store {
   }
 
   async finishTask(id: string, outcome: TaskOutcome, now: number): Promise<FinishResult | undefined> {
+    return this.finishes.finish(id, outcome, now);
+  }
+
+  /** One finish in a transaction of its own: what a batch of them whose transaction failed falls back to (finishBatches.ts). */
+  private finishTaskAlone(id: string, outcome: TaskOutcome, now: number): Promise<FinishResult | undefined> {
     return transaction(this.pool, async (tx): Promise<FinishResult | undefined> => {
       const row = await tasks.taskById(tx, id, true);
       if (!row) return undefined;

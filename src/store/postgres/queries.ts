@@ -70,6 +70,84 @@ export interface Move {
  * One money movement in one statement: the guarded update of the key's figures and its ledger row (written
  * only if the update happened). Undefined when the balance would go below zero, or there is no such key.
  */
+/**
+ * The money part of a batch, as the CTEs of one statement (INSERT_HELD_TASKS for holds, APPLY_MOVES for
+ * finishes). `moves` is $1, a JSON array of moves in the batch's order; each key's figures are moved once by
+ * its moves' `totals`, under the guard a single move has (so a key whose balance does not cover its total
+ * gets none of them); `held` writes a ledger row per move, each with the balance after it (a window sum in
+ * the batch's order). The keys are `locked` in id order before any is changed: rows are locked as they
+ * leave the sort, and `moved` can only change a row `locked` has handed it, so two batches over the same
+ * keys queue rather than deadlock.
+ */
+export const BATCH_MOVES = `moves AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb)
+      AS m(ord integer, key_id text, task_id text, kind text, balance_delta bigint, held_delta bigint, spent_delta bigint, note text, created_at bigint)),
+  totals AS (
+    SELECT key_id, sum(balance_delta)::bigint AS b, sum(held_delta)::bigint AS h, sum(spent_delta)::bigint AS s FROM moves GROUP BY key_id),
+  locked AS (
+    SELECT id, balance_micros FROM api_keys WHERE id IN (SELECT key_id FROM totals) ORDER BY id FOR NO KEY UPDATE),
+  moved AS (
+    UPDATE api_keys k SET balance_micros = k.balance_micros + x.b, held_micros = k.held_micros + x.h, spent_micros = k.spent_micros + x.s
+    FROM (SELECT t.* FROM locked l JOIN totals t ON t.key_id = l.id) x
+    WHERE k.id = x.key_id AND k.balance_micros + x.b >= 0
+    RETURNING k.id, k.balance_micros - x.b AS before),
+  held AS (
+    INSERT INTO ledger (key_id, task_id, kind, balance_delta, held_delta, spent_delta, balance_after, note, created_at)
+    SELECT m.key_id, m.task_id, m.kind, m.balance_delta, m.held_delta, m.spent_delta,
+           moved.before + sum(m.balance_delta) OVER (PARTITION BY m.key_id ORDER BY m.ord), m.note, m.created_at
+    FROM moves m JOIN moved ON moved.id = m.key_id ORDER BY m.ord
+    RETURNING 1)`;
+
+/** A move of a batch: whose key, for which task, at what time. */
+export interface BatchMove {
+  keyId: string;
+  taskId: string;
+  move: Move;
+  at: number;
+}
+
+/** `BATCH_MOVES`'s $1. */
+export function batchMovesJson(moves: readonly BatchMove[]): string {
+  return JSON.stringify(
+    moves.map(({ keyId, taskId, move: m, at }, ord) => ({
+      ord,
+      key_id: keyId,
+      task_id: taskId,
+      kind: m.kind,
+      balance_delta: m.balanceDelta,
+      held_delta: m.heldDelta,
+      spent_delta: m.spentDelta,
+      note: m.note,
+      created_at: ms(at),
+    })),
+  );
+}
+
+/** Moves of several keys in one statement (see BATCH_MOVES); how many ledger rows it wrote. */
+export async function applyMoves(db: Db, moves: readonly BatchMove[]): Promise<number> {
+  const r = await db.query(`WITH ${BATCH_MOVES} SELECT count(*) AS n FROM held`, [batchMovesJson(moves)], 'reelay_apply_moves');
+  return Number(r.rows[0].n);
+}
+
+export interface NewWebhook {
+  taskId: string;
+  keyId: string;
+  url: string;
+  event: string;
+  now: number;
+}
+
+/** One webhook delivery per finished task with a callback URL (as insertWebhook, for several tasks). */
+export async function insertWebhooks(db: Db, rows: readonly NewWebhook[]): Promise<void> {
+  await db.query(
+    `INSERT INTO webhook_deliveries (task_id, key_id, url, event, next_attempt_at, created_at)
+     SELECT task_id, key_id, url, event, now, now FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS w(task_id, key_id, url, event, now)
+     ON CONFLICT (task_id, event) DO NOTHING`,
+    [rows.map((r) => r.taskId), rows.map((r) => r.keyId), rows.map((r) => r.url), rows.map((r) => r.event), rows.map((r) => ms(r.now))],
+    'reelay_insert_webhooks',
+  );
+}
+
 export async function moveMoney(db: Db, keyId: string, taskId: string | null, m: Move, at: number): Promise<number | undefined> {
   const r = first(
     await db.query(

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { TASK_COLUMN_NAMES, TASK_VIEW_COLUMNS, taskColumns, taskValues } from '../rows.ts';
 import type { TaskPatch, TaskQuery } from '../types.ts';
 import type { TaskRecord, TaskStatus } from '../../tasks/task.ts';
-import { ms, msOrNull, type Move } from './queries.ts';
+import { BATCH_MOVES, batchMovesJson, ms, msOrNull, type Move } from './queries.ts';
 import type { Db, Row } from './transaction.ts';
 
 const JSON_COLUMNS = new Set<string>(['params', 'inputs', 'plan', 'upstream', 'failed_channels', 'facts', 'error', 'result']);
@@ -69,30 +69,12 @@ export async function insertHeldTask(db: Db, t: TaskRecord, hold: Move, at: numb
  * so every running balance is at least the last); a ledger row per task, in the batch's order, each with the
  * balance after it; then the task rows. A key whose balance does not cover its total gets none of its rows.
  *
- * The key rows are locked in id order before any is changed (`locked`: rows are locked as they leave the
- * sort, and `moved` can only change a row `locked` has handed it), so two processes' batches over the same
- * keys queue rather than deadlock; every other writer locks at most one key, after any task row.
- * The rows go as two JSON arrays: the tasks read through the tasks table's own row type, so only the moves
+ * The money part is BATCH_MOVES (queries.ts), which locks the keys in id order, so batches over the same keys
+ * queue rather than deadlock; every other writer locks keys after any task row. The rows go as two JSON arrays: the tasks read through the tasks table's own row type, so only the moves
  * need their types spelled out. Returns the ids of the tasks written, and the balance (as locked, before
  * this statement) of each key that got none.
  */
-const INSERT_HELD_TASKS = `WITH moves AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb)
-      AS m(ord integer, key_id text, task_id text, kind text, balance_delta bigint, held_delta bigint, spent_delta bigint, note text, created_at bigint)),
-  totals AS (
-    SELECT key_id, sum(balance_delta)::bigint AS b, sum(held_delta)::bigint AS h, sum(spent_delta)::bigint AS s FROM moves GROUP BY key_id),
-  locked AS (
-    SELECT id, balance_micros FROM api_keys WHERE id IN (SELECT key_id FROM totals) ORDER BY id FOR NO KEY UPDATE),
-  moved AS (
-    UPDATE api_keys k SET balance_micros = k.balance_micros + x.b, held_micros = k.held_micros + x.h, spent_micros = k.spent_micros + x.s
-    FROM (SELECT t.* FROM locked l JOIN totals t ON t.key_id = l.id) x
-    WHERE k.id = x.key_id AND k.balance_micros + x.b >= 0
-    RETURNING k.id, k.balance_micros - x.b AS before),
-  held AS (
-    INSERT INTO ledger (key_id, task_id, kind, balance_delta, held_delta, spent_delta, balance_after, note, created_at)
-    SELECT m.key_id, m.task_id, m.kind, m.balance_delta, m.held_delta, m.spent_delta,
-           moved.before + sum(m.balance_delta) OVER (PARTITION BY m.key_id ORDER BY m.ord), m.note, m.created_at
-    FROM moves m JOIN moved ON moved.id = m.key_id ORDER BY m.ord),
+const INSERT_HELD_TASKS = `WITH ${BATCH_MOVES},
   inserted AS (
     INSERT INTO tasks (${TASK_COLUMN_NAMES.join(', ')})
     SELECT ${TASK_COLUMN_NAMES.join(', ')} FROM jsonb_populate_recordset(NULL::tasks, $2::jsonb) WHERE key_id IN (SELECT id FROM moved)
@@ -122,19 +104,9 @@ export interface HeldTasksWritten {
 
 /** The tasks, each with its hold (see INSERT_HELD_TASKS). */
 export async function insertHeldTasks(db: Db, batch: readonly { task: TaskRecord; hold: Move }[]): Promise<HeldTasksWritten> {
-  const moves = batch.map(({ task, hold }, ord) => ({
-    ord,
-    key_id: task.keyId,
-    task_id: task.id,
-    kind: hold.kind,
-    balance_delta: hold.balanceDelta,
-    held_delta: hold.heldDelta,
-    spent_delta: hold.spentDelta,
-    note: hold.note,
-    created_at: ms(task.createdAt),
-  }));
+  const moves = batchMovesJson(batch.map(({ task, hold }) => ({ keyId: task.keyId, taskId: task.id, move: hold, at: task.createdAt })));
   const rows = `[${batch.map(({ task }) => taskJson(task)).join(',')}]`;
-  const r = await db.query(INSERT_HELD_TASKS, [JSON.stringify(moves), rows], 'reelay_insert_held_tasks');
+  const r = await db.query(INSERT_HELD_TASKS, [moves, rows], 'reelay_insert_held_tasks');
   const out: HeldTasksWritten = { written: new Set(), shortKeys: new Map() };
   for (const row of r.rows) {
     if (row.task_id !== null) out.written.add(String(row.task_id));
@@ -323,6 +295,35 @@ export async function finishRow(db: Db, f: FinishColumns): Promise<Row | undefin
       [f.id, f.status, ms(f.now), f.cost, f.billed, json(f.result), msOrNull(f.expires), json(f.error)],
     ),
   );
+}
+
+/** Locks unfinished-or-not tasks in id order (the row lock finishTask serialises on) and reads them whole. */
+export async function lockTasks(db: Db, ids: readonly string[]): Promise<Row[]> {
+  return (await db.query('SELECT * FROM tasks WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [ids])).rows;
+}
+
+/** finishRow for several tasks in one statement. Returns the finished rows (a task already done is absent). */
+export async function finishRows(db: Db, rows: readonly FinishColumns[]): Promise<Row[]> {
+  // Read through the tasks table's own row type, so no column's type is spelled out twice.
+  const values = rows.map((f) => ({
+    id: f.id,
+    status: f.status,
+    completed_at: ms(f.now),
+    cost_micros: f.cost,
+    billed_seconds: f.billed,
+    result: f.result,
+    result_expires_at: msOrNull(f.expires),
+    error: f.error,
+  }));
+  const r = await db.query(
+    `UPDATE tasks t SET status = f.status, phase = 'done', progress = 100, completed_at = f.completed_at, updated_at = f.completed_at,
+       cost_micros = f.cost_micros, billed_seconds = f.billed_seconds, result = f.result, result_expires_at = f.result_expires_at,
+       error = f.error, lease_owner = NULL, lease_until = NULL
+     FROM jsonb_populate_recordset(NULL::tasks, $1::jsonb) f
+     WHERE t.id = f.id AND t.phase <> 'done' RETURNING t.*`,
+    [JSON.stringify(values)],
+  );
+  return r.rows;
 }
 
 export async function leaseOwners(db: Db): Promise<string[]> {

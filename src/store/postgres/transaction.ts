@@ -17,6 +17,9 @@ export interface Db {
   query(text: string, values?: unknown[], prepared?: string): Promise<{ rows: Row[]; rowCount: number | null }>;
 }
 
+/** Runs `fn` in one transaction (run again from the start after a deadlock or serialization failure). */
+export type InTransaction = <T>(fn: (tx: Db) => Promise<T>) => Promise<T>;
+
 /** Deadlock and serialization failures: the transaction was rolled back and may simply be run again. */
 const RETRYABLE_STATES = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
