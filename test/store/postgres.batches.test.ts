@@ -233,6 +233,38 @@ if (await postgresReachable()) {
       expect(await store().getTask(ids[5])).toMatchObject({ facts: { images: [] }, attempts: 2, progress: 0 });
     });
 
+    it('a patch statement locks its tasks in id order, as finish batches do: opposite orders queue, not deadlock', async () => {
+      const [a, b] = (await claimed(2, 'w1')).sort();
+      // The plan a large table gets (an index lookup per row, in the rows' order), forced on this small one.
+      const planned = new pg.Pool({ connectionString: database.url, max: 1, options: '-c enable_hashjoin=off -c enable_mergejoin=off -c enable_seqscan=off' });
+      const errors: unknown[] = [];
+      const watched: Db = { query: (text, values, name) => dbOf(planned).query(text, values, name).catch((e: unknown) => (errors.push(e), Promise.reject(e))) };
+      const patches = new TaskPatchBatches(watched);
+      // Another transaction taking both tasks in id order, as a finish batch does: it holds a ...
+      const other = await store().pool.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query('SELECT id FROM tasks WHERE id = $1 FOR NO KEY UPDATE', [a]);
+        // ... while one statement patches b, then a (the order the patches were made in) ...
+        const both = Promise.all([b, a].map((id) => patches.apply(id, 'w1', { progress: 30 }, Date.now())));
+        both.catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 200));
+        // ... then takes b. Had the statement locked b first, this would wait for it while it waits for a:
+        // a deadlock, which PostgreSQL breaks after deadlock_timeout (1 s) by failing one of the two.
+        const t0 = performance.now();
+        await other.query('SELECT id FROM tasks WHERE id = $1 FOR NO KEY UPDATE', [b]);
+        expect(performance.now() - t0).toBeLessThan(500);
+        await other.query('COMMIT');
+        expect((await both).every(Boolean)).toBe(true);
+      } finally {
+        await other.query('ROLLBACK').catch(() => undefined);
+        other.release();
+        await patches.idle();
+        await planned.end();
+      }
+      expect(errors).toEqual([]);
+    });
+
     it('a patch PostgreSQL refuses gets its own error; the rest of its statement is applied', async () => {
       const ids = await claimed(5, 'w1');
       const results = await Promise.allSettled(

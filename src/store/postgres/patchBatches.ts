@@ -9,7 +9,8 @@
  * holds the lease, the task is unfinished), and answers with the task's row or, where a condition failed,
  * nothing. Two patches of one task in one turn go in separate statements, in the order they were made. A
  * statement that fails (PostgreSQL refuses a NUL in one task's facts, say) is retried patch by patch, so
- * only that patch gets the error.
+ * only that patch gets the error. A statement locks its tasks in id order, as finish batches do, so the two
+ * queue on shared tasks rather than deadlock.
  */
 import type { TaskPatch } from '../types.ts';
 import type { Db, Row } from './transaction.ts';

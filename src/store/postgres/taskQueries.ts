@@ -268,7 +268,12 @@ export function batchPatch(id: string, owner: string, p: TaskPatch, now: number)
  */
 export async function patchTasks(db: Db, batch: readonly BatchPatch[]): Promise<Map<string, Row>> {
   const { shape, columns } = batch[0];
-  const text = `UPDATE tasks t SET ${shape} FROM jsonb_to_recordset($1::jsonb) AS x(${columns})
+  // The rows are locked in id order first (`locked`; the UPDATE only changes rows it has handed on, which this
+  // statement then already holds), as finish batches lock theirs: two statements or transactions holding the
+  // same tasks then queue instead of deadlocking.
+  const text = `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${columns})),
+    locked AS (SELECT id FROM tasks WHERE id IN (SELECT id FROM x) ORDER BY id FOR NO KEY UPDATE)
+    UPDATE tasks t SET ${shape} FROM x JOIN locked l ON l.id = x.id
     WHERE t.id = x.id AND t.lease_owner = x.owner AND t.phase <> 'done' RETURNING ${TASK_COLUMN_NAMES.map((c) => `t.${c}`).join(', ')}`;
   const r = await db.query(text, [JSON.stringify(batch.map((b) => b.row))], preparedName('reelay_patches', text));
   return new Map(r.rows.map((row) => [String(row.id), row]));
