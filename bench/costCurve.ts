@@ -17,7 +17,7 @@ import { fsyncProbe } from './lib/fsyncProbe.ts';
 import { wakeProbe, type WakeProbe } from './lib/wakeProbe.ts';
 import { figure, type Figure } from './lib/report.ts';
 import { pollScenario } from './poll.ts';
-import { keyedSubmitRequests, submitScenario } from './submit.ts';
+import { checkKeyedRun, keyedSubmitRequests, submitScenario } from './submit.ts';
 import { validationScenario } from './validation.ts';
 import { httpScenario, type HttpOutcome, type Timing } from './http.ts';
 import type { Target } from './lib/compare.ts';
@@ -182,13 +182,9 @@ export async function costCurve(workDir: string, baseline: Target, stages: Stage
     // the size it names, with the same share of unfinished tasks.
     store = openStore(dataDir);
     if (keyed) {
-      // A replay is answered 200 too: a run whose keys repeated would have measured replays, not submits.
-      const answered = (keyed.raw.reelay as { ok: number }).ok;
       const written = keyedWritten(store, since);
       raw[raw.length - 1].keyed = { ...keyed.raw, written };
-      if (written.tasks < answered || written.records !== written.tasks) {
-        throw new Error(`the Idempotency-Key run answered ${answered} submits but wrote ${written.tasks} tasks and ${written.records} records: not every request was new`);
-      }
+      checkKeyedRun((keyed.raw.reelay as { ok: number }).ok, written);
       log(`    ${written.tasks.toLocaleString('en-US')} new tasks, each with its Idempotency-Key record`);
     }
     // The next stage checks the ledger still adds up, after its prefill.

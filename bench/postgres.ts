@@ -41,7 +41,7 @@ import { figure, type Figure } from './lib/report.ts';
 import type { Target } from './lib/compare.ts';
 import { httpScenario, type Timing } from './http.ts';
 import { pollScenario } from './poll.ts';
-import { keyedSubmitRequests, submitRequests, submitScenario, SUBMIT_TARGET } from './submit.ts';
+import { checkKeyedRun, keyedSubmitRequests, submitRequests, submitScenario, SUBMIT_TARGET } from './submit.ts';
 
 export interface PostgresSizes {
   tasks: number;
@@ -193,13 +193,9 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
         const before = await keyedCounts();
         const keyed = await httpScenario(pgScenario('submit, Idempotency-Key'), urls, requests, 200, { ratio: SUBMIT_TARGET.ratio }, sizes.keyedTiming);
         const after = await keyedCounts();
-        const [tasksWritten, recordsWritten] = [after.tasks - before.tasks, after.records - before.records];
-        // A replay is answered 200 too: a run whose keys repeated would measure replays, not submits.
-        const answered = (keyed.raw.reelay as { ok: number }).ok;
-        if (tasksWritten < answered || recordsWritten !== tasksWritten) {
-          throw new Error(`the Idempotency-Key run answered ${answered} submits but wrote ${tasksWritten} tasks and ${recordsWritten} records: not every request was new`);
-        }
-        log(`    ${tasksWritten.toLocaleString('en-US')} new tasks, each with its Idempotency-Key record`);
+        const written = { tasks: after.tasks - before.tasks, records: after.records - before.records };
+        checkKeyedRun((keyed.raw.reelay as { ok: number }).ok, written);
+        log(`    ${written.tasks.toLocaleString('en-US')} new tasks, each with its Idempotency-Key record`);
         spreadFigures.push(...keyed.figures.filter((f) => f.name === 'throughput' || f.name.includes('CPU per answer') || f.name.startsWith('p99')));
         raw.submitKeyed = keyed.raw;
       }
@@ -213,7 +209,7 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
         log('  a worker\'s store work per status check (claim + patch), on the unfinished tasks the submits left');
         const wal0 = await walBytes(watcher);
         const w = await workerChecks(db.url, cpu.meter, sizes.workerSeconds);
-        const walPerCheck = ((await walBytes(watcher)) - wal0) / w.checks;
+        const walPerCheck = ((await walBytes(watcher)) - wal0) / w.count;
         out.figures.push(
           figure({
             scenario: pgScenario('worker status check'),
@@ -222,7 +218,7 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
             unit: 'µs',
             note: `store calls only (no upstream): claimTasks in batches of ${WORKER_BATCH} by ${WORKER_LOOPS} loops on one pool of 10, then updateTask of each as after a "running" answer; ${Math.round(w.rate).toLocaleString('en-US')} checks/s, ${Math.round(w.clientUs)} µs of the calling process's CPU per check`,
           }),
-          figure({ scenario: pgScenario('worker status check'), name: 'WAL written per check', value: walPerCheck, unit: 'B', note: `${w.checks.toLocaleString('en-US')} checks (pg_current_wal_lsn, server-wide)` }),
+          figure({ scenario: pgScenario('worker status check'), name: 'WAL written per check', value: walPerCheck, unit: 'B', note: `${w.count.toLocaleString('en-US')} checks (pg_current_wal_lsn, server-wide)` }),
         );
         (out.raw ??= {}).worker = w;
         log('  a worker\'s store work per finished task (settle, release, finish), on the unfinished tasks left');
@@ -253,41 +249,66 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
 const WORKER_BATCH = 32;
 const WORKER_LOOPS = 8;
 
+/** What a store-only run measured: its units of work, their rate, and the CPU each took on both sides. */
+interface StoreWork {
+  count: number;
+  rate: number;
+  /** PostgreSQL's CPU per unit (NaN when it cannot be read). */
+  pgUs: number;
+  /** The calling process's CPU per unit. */
+  clientUs: number;
+}
+
+/**
+ * Runs `loops` copies of `loop` on a store of its own for `seconds`, each loop returning how many units of work
+ * it did (it stops at the deadline it is given, or when it runs out of work), and measures them.
+ */
+async function storeWork(
+  url: string,
+  meter: PgServerCpu | null,
+  seconds: number,
+  loops: number,
+  loop: (store: PostgresStore, n: number, until: number) => Promise<number>,
+  what: string,
+): Promise<StoreWork> {
+  const store = await PostgresStore.open(url);
+  try {
+    const before = meter ? await meter.snapshot() : undefined;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const counts = await Promise.all(Array.from({ length: loops }, (_, n) => loop(store, n, t0 + seconds * 1000)));
+    const elapsed = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(cpu0);
+    const pgMs = meter ? await meter.msSince(before) : NaN;
+    const count = counts.reduce((a, b) => a + b, 0);
+    if (count === 0) throw new Error(`${what}: nothing to do`);
+    return { count, rate: count / elapsed, pgUs: (pgMs * 1000) / count, clientUs: (c.user + c.system) / count };
+  } finally {
+    await store.close();
+  }
+}
+
 /**
  * What a worker asks of PostgreSQL per status check, without the upstream: the engine's claim (claimTasks,
  * a batch of due tasks under a lease) and, per task, the patch the runner writes after a "running" answer
  * (progress, release, next check). Several loops share one pool of 10 connections, as a worker's steps do.
  * Each task is checked once (its next check is set an hour ahead).
  */
-async function workerChecks(url: string, meter: PgServerCpu | null, seconds: number): Promise<{ checks: number; rate: number; pgUs: number; clientUs: number }> {
-  const store = await PostgresStore.open(url);
-  try {
-    const before = meter ? await meter.snapshot() : undefined;
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const until = t0 + seconds * 1000;
+function workerChecks(url: string, meter: PgServerCpu | null, seconds: number): Promise<StoreWork> {
+  return storeWork(url, meter, seconds, WORKER_LOOPS, async (store, n, until) => {
+    const owner = `bench-worker-${n}`;
     let checks = 0;
-    const loop = async (n: number) => {
-      const owner = `bench-worker-${n}`;
-      while (performance.now() < until) {
-        const now = Date.now();
-        const batch = await store.claimTasks(owner, now, 60_000, WORKER_BATCH);
-        if (batch.length === 0) return;
-        await Promise.all(
-          batch.map((t) => store.updateTask(t.id, owner, { status: 'processing', progress: 10, attempts: 0, release: true, nextCheckAt: now + 3_600_000 }, Date.now())),
-        );
-        checks += batch.length;
-      }
-    };
-    await Promise.all(Array.from({ length: WORKER_LOOPS }, (_, i) => loop(i)));
-    const elapsed = (performance.now() - t0) / 1000;
-    const c = process.cpuUsage(cpu0);
-    const pgMs = meter ? await meter.msSince(before) : NaN;
-    if (checks === 0) throw new Error('worker checks: no due tasks to claim');
-    return { checks, rate: checks / elapsed, pgUs: (pgMs * 1000) / checks, clientUs: (c.user + c.system) / checks };
-  } finally {
-    await store.close();
-  }
+    while (performance.now() < until) {
+      const now = Date.now();
+      const batch = await store.claimTasks(owner, now, 60_000, WORKER_BATCH);
+      if (batch.length === 0) break;
+      await Promise.all(
+        batch.map((t) => store.updateTask(t.id, owner, { status: 'processing', progress: 10, attempts: 0, release: true, nextCheckAt: now + 3_600_000 }, Date.now())),
+      );
+      checks += batch.length;
+    }
+    return checks;
+  }, 'worker checks (no due tasks to claim)');
 }
 
 /** Tasks finished at once, as a worker's runners finish tasks side by side. */
@@ -297,35 +318,23 @@ const FINISHING = 64;
  * What finishing tasks asks of PostgreSQL: finishTask of the unfinished tasks the submits left, completed at
  * a cost below the hold (a settle and a release each), FINISHING at a time.
  */
-async function workerFinishes(url: string, meter: PgServerCpu | null, seconds: number): Promise<{ finishes: number; rate: number; pgUs: number; clientUs: number }> {
-  const store = await PostgresStore.open(url);
-  try {
-    const ids = (await store.pool.query("SELECT id FROM tasks WHERE phase <> 'done' LIMIT 500000")).rows.map((r) => String(r.id));
-    const outcome: TaskOutcome = {
-      status: 'completed',
-      result: { videos: [{ key: 'results/bench/0.mp4', bytes: 1, contentType: 'video/mp4' }], expiresAt: Math.floor(Date.now() / 1000) + 3600 },
-      costMicros: 100,
-      billedSeconds: 5,
-    };
-    const before = meter ? await meter.snapshot() : undefined;
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const until = t0 + seconds * 1000;
+async function workerFinishes(url: string, meter: PgServerCpu | null, seconds: number): Promise<StoreWork> {
+  const lister = new pg.Client({ connectionString: url });
+  await lister.connect();
+  const ids = (await lister.query("SELECT id FROM tasks WHERE phase <> 'done' LIMIT 500000").finally(() => lister.end())).rows.map((r) => String(r.id));
+  const outcome: TaskOutcome = {
+    status: 'completed',
+    result: { videos: [{ key: 'results/bench/0.mp4', bytes: 1, contentType: 'video/mp4' }], expiresAt: Math.floor(Date.now() / 1000) + 3600 },
+    costMicros: 100,
+    billedSeconds: 5,
+  };
+  return storeWork(url, meter, seconds, FINISHING, async (store, _, until) => {
     let finishes = 0;
-    const loop = async () => {
-      while (performance.now() < until && ids.length > 0) {
-        if ((await store.finishTask(ids.pop()!, outcome, Date.now()))?.changed) finishes++;
-      }
-    };
-    await Promise.all(Array.from({ length: FINISHING }, loop));
-    const elapsed = (performance.now() - t0) / 1000;
-    const c = process.cpuUsage(cpu0);
-    const pgMs = meter ? await meter.msSince(before) : NaN;
-    if (finishes === 0) throw new Error('worker finishes: no unfinished tasks to finish');
-    return { finishes, rate: finishes / elapsed, pgUs: (pgMs * 1000) / finishes, clientUs: (c.user + c.system) / finishes };
-  } finally {
-    await store.close();
-  }
+    while (performance.now() < until && ids.length > 0) {
+      if ((await store.finishTask(ids.pop()!, outcome, Date.now()))?.changed) finishes++;
+    }
+    return finishes;
+  }, 'worker finishes (no unfinished tasks to finish)');
 }
 
 export function fmtBytes(b: number): string {

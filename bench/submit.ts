@@ -25,6 +25,16 @@ export function keyedSubmitRequests(key: string) {
   return submitRequests(key).map((r) => ({ ...r, uniqueHeader: 'idempotency-key' }));
 }
 
+/**
+ * Refuses a keyed run unless every submit it answered wrote a new task and its record: a replay is answered
+ * 200 too, and a run whose keys repeated would have measured replays, not submits.
+ */
+export function checkKeyedRun(answered: number, written: { tasks: number; records: number }): void {
+  if (written.tasks < answered || written.records !== written.tasks) {
+    throw new Error(`the Idempotency-Key run answered ${answered} submits but wrote ${written.tasks} tasks and ${written.records} records: not every request was new`);
+  }
+}
+
 export function submitScenario(urls: Targets, key: string, timing: Timing, name = 'submit'): Promise<HttpOutcome> {
   return httpScenario(name, urls, submitRequests(key), 200, SUBMIT_TARGET, timing);
 }

@@ -1,6 +1,7 @@
 /**
- * The refusals a submit can meet inside a store, where its checks run under the key's lock: one wording for
- * every store and every path through one (PostgreSQL checks submits one at a time and in batches).
+ * The checks a submit meets inside a store, under its key's lock: their refusals, one wording for every store
+ * and every path through one (PostgreSQL checks submits one at a time and in batches), and the rule that
+ * decides whether an Idempotency-Key's record still stands.
  */
 import { ApiError } from '../errors.ts';
 import { formatMoney } from '../billing/money.ts';
@@ -19,4 +20,12 @@ export function concurrencyLimitReached(active: number): ApiError {
 /** `balanceMicros`: what the key had when the move was refused; `neededMicros`: what the move would take. */
 export function insufficientBalance(balanceMicros: number, neededMicros: number): ApiError {
   return new ApiError('payment_required', `Insufficient balance: ${formatMoney(balanceMicros)} available, ${formatMoney(neededMicros)} needed.`);
+}
+
+/**
+ * Whether an Idempotency-Key's record, made at `recordedAt`, still stands for a submit made at `submittedAt`
+ * (ms): a repeat within the window replays it or is refused; after it, the key starts a new task.
+ */
+export function idempotencyRecordStands(recordedAt: number, submittedAt: number, windowMs: number): boolean {
+  return recordedAt >= submittedAt - windowMs;
 }

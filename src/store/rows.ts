@@ -3,7 +3,8 @@
  * JSON columns hold the parts of a task that are read and written whole.
  */
 import type { ApiKeyRecord, LedgerEntry, TaskViewFields, WebhookDelivery, WebhookAttempt } from './types.ts';
-import type { TaskRecord } from '../tasks/task.ts';
+import type { TaskError, TaskOutcome, TaskRecord, TaskResult } from '../tasks/task.ts';
+import type { LedgerMove } from '../billing/settlement.ts';
 
 type Row = Record<string, unknown>;
 
@@ -218,5 +219,29 @@ export function newTaskRecord(t: import('../tasks/task.ts').NewTask): TaskRecord
     nextCheckAt: t.nextCheckAt,
     leaseOwner: null,
     leaseUntil: null,
+  };
+}
+
+/** What a finish writes into the task row beside its moves: the same in every store and on every path. */
+export interface FinishFields {
+  status: TaskOutcome['status'];
+  /** What the task was charged: its settle move's amount (0 without one). */
+  cost: number;
+  billed: number;
+  result: TaskResult | null;
+  expires: number | null;
+  error: TaskError | null;
+}
+
+/** `moves`: the task's finishMoves for `outcome`. */
+export function finishFields(task: TaskRecord, outcome: TaskOutcome, moves: readonly LedgerMove[]): FinishFields {
+  const result = outcome.status === 'completed' ? outcome.result : null;
+  return {
+    status: outcome.status,
+    cost: moves.find((m) => m.kind === 'settle')?.spentDelta ?? 0,
+    billed: outcome.status === 'completed' ? outcome.billedSeconds : task.billedSeconds,
+    result,
+    expires: result?.expiresAt ?? null,
+    error: outcome.status === 'completed' ? null : (outcome.error ?? null),
   };
 }

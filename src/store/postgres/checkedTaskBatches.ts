@@ -25,7 +25,7 @@ import type { ApiError } from '../../errors.ts';
 import { holdMove } from '../../billing/settlement.ts';
 import type { NewTask, TaskRecord } from '../../tasks/task.ts';
 import { newTaskRecord, toTask } from '../rows.ts';
-import { concurrencyLimitReached, idempotencyKeyReused, insufficientBalance } from '../refusals.ts';
+import { concurrencyLimitReached, idempotencyKeyReused, idempotencyRecordStands, insufficientBalance } from '../refusals.ts';
 import type { CreateTaskOptions, CreateTaskResult } from '../types.ts';
 import { idempotencyOfPairs, idempotencyPair, idempotencyPut, lockKeys, type IdempotencyRecord, type Move } from './queries.ts';
 import { countActiveOfKeys, insertHeldTasks, tasksByIds } from './taskQueries.ts';
@@ -109,15 +109,15 @@ async function checkAndWrite(tx: Db, batch: readonly Waiting[]): Promise<Outcome
   const active = limited.length > 0 ? await countActiveOfKeys(tx, limited) : new Map<string, number>();
   for (const keyId of limited) if (!active.has(keyId)) active.set(keyId, 0);
 
-  /** The record a submit would replay or be refused by: its pair's, if made within the submit's window. */
-  const current = (w: Waiting) => {
+  // Each submit's record that still stands: the one it would replay or be refused by.
+  const standing = batch.map((w) => {
     const idem = w.opts.idempotency;
     const record = idem && records.get(idempotencyPair(w.input.keyId, idem.key));
-    return record && Number(record.created_at) >= w.input.createdAt - idem.windowMs ? record : undefined;
-  };
+    return record && idempotencyRecordStands(Number(record.created_at), w.input.createdAt, idem.windowMs) ? record : undefined;
+  });
   // The tasks that submits repeating an earlier one (same key, same body, within the window) get back.
-  const earlierIds = batch.flatMap((w) => {
-    const r = current(w);
+  const earlierIds = batch.flatMap((w, i) => {
+    const r = standing[i];
     return r && r.request_hash === w.opts.idempotency!.requestHash ? [String(r.task_id)] : [];
   });
   const earlier = earlierIds.length > 0 ? await tasksByIds(tx, earlierIds) : new Map();
@@ -125,9 +125,9 @@ async function checkAndWrite(tx: Db, batch: readonly Waiting[]): Promise<Outcome
   const outcomes: Outcome[] = [];
   const held: { task: TaskRecord; hold: Move }[] = [];
   const keys: IdempotencyRecord[] = [];
-  for (const w of batch) {
+  for (const [i, w] of batch.entries()) {
     const { input, opts } = w;
-    const record = current(w);
+    const record = standing[i];
     if (record) {
       if (record.request_hash !== opts.idempotency!.requestHash) {
         outcomes.push({ refused: idempotencyKeyReused() });

@@ -21,7 +21,7 @@
  */
 import { finishMoves } from '../../billing/settlement.ts';
 import { TERMINAL_STATUSES, type TaskOutcome } from '../../tasks/task.ts';
-import { toTask } from '../rows.ts';
+import { finishFields, toTask } from '../rows.ts';
 import type { FinishResult } from '../types.ts';
 import { applyMoves, insertWebhooks, type BatchMove, type NewWebhook } from './queries.ts';
 import { finishRows, lockTasks, type FinishColumns } from './taskQueries.ts';
@@ -95,17 +95,7 @@ async function settle(tx: Db, batch: readonly Waiting[]): Promise<(FinishResult 
     }
     const taskMoves = finishMoves(task, outcome);
     for (const m of taskMoves) moves.push({ keyId: task.keyId, taskId: id, move: m, at: now });
-    const result = outcome.status === 'completed' ? outcome.result : null;
-    columns.push({
-      id,
-      status: outcome.status,
-      now,
-      cost: taskMoves.find((m) => m.kind === 'settle')?.spentDelta ?? 0,
-      billed: outcome.status === 'completed' ? outcome.billedSeconds : task.billedSeconds,
-      result,
-      expires: result?.expiresAt ?? null,
-      error: outcome.status === 'completed' ? null : (outcome.error ?? null),
-    });
+    columns.push({ id, now, ...finishFields(task, outcome, taskMoves) });
     if (task.callbackUrl) webhooks.push({ taskId: id, keyId: task.keyId, url: task.callbackUrl, event: outcome.status, now });
   }
   const finished = new Map<string, FinishResult>();

@@ -13,9 +13,9 @@
 import pg from 'pg';
 import { ApiError } from '../../errors.ts';
 import { finishMoves, holdMove, type LedgerMove } from '../../billing/settlement.ts';
-import { concurrencyLimitReached, idempotencyKeyReused, insufficientBalance } from '../refusals.ts';
+import { concurrencyLimitReached, idempotencyKeyReused, idempotencyRecordStands, insufficientBalance } from '../refusals.ts';
 import { TERMINAL_STATUSES, type NewTask, type TaskOutcome, type TaskRecord } from '../../tasks/task.ts';
-import { newTaskRecord, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView } from '../rows.ts';
+import { finishFields, newTaskRecord, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView } from '../rows.ts';
 import type {
   ApiKeyRecord,
   CreateTaskOptions,
@@ -101,7 +101,7 @@ export class PostgresStore implements Store {
 
   /** Waits for transactions in flight, then closes every connection. Safe to call twice. */
   close(): Promise<void> {
-    // Submits, polls and patches already handed to a batch get their answers before the pool goes.
+    // Submits, finishes, polls and patches already handed to a batch get their answers before the pool goes.
     this.closed ??= Promise.all([this.heldTasks.idle(), this.checkedTasks.idle(), this.finishes.idle(), this.taskViews.idle(), this.patches.idle()]).then(() => this.pool.end());
     return this.closed;
   }
@@ -189,7 +189,7 @@ export class PostgresStore implements Store {
         const idem = opts.idempotency;
         if (idem) {
           const prior = await sql.idempotencyGet(tx, input.keyId, idem.key);
-          if (prior && Number(prior.created_at) >= input.createdAt - idem.windowMs) {
+          if (prior && idempotencyRecordStands(Number(prior.created_at), input.createdAt, idem.windowMs)) {
             if (prior.request_hash !== idem.requestHash) throw idempotencyKeyReused();
             const task = await tasks.taskById(tx, String(prior.task_id));
             if (task) return { task: toTask(task), replayed: true };
@@ -252,19 +252,8 @@ export class PostgresStore implements Store {
       const task = toTask(row);
       if (TERMINAL_STATUSES.includes(task.status)) return { task, changed: false };
       const moves = finishMoves(task, outcome);
-      const cost = moves.find((m) => m.kind === 'settle')?.spentDelta ?? 0;
       for (const m of moves) await move(tx, task.keyId, task.id, m, now);
-      const result = outcome.status === 'completed' ? outcome.result : null;
-      const finished = await tasks.finishRow(tx, {
-        id,
-        status: outcome.status,
-        now,
-        cost,
-        billed: outcome.status === 'completed' ? outcome.billedSeconds : task.billedSeconds,
-        result,
-        expires: result?.expiresAt ?? null,
-        error: outcome.status === 'completed' ? null : (outcome.error ?? null),
-      });
+      const finished = await tasks.finishRow(tx, { id, now, ...finishFields(task, outcome, moves) });
       if (task.callbackUrl) await sql.insertWebhook(tx, task.id, task.keyId, task.callbackUrl, outcome.status, now);
       return { task: toTask(finished!), changed: true };
     });

@@ -67,11 +67,7 @@ export interface Move {
 }
 
 /**
- * One money movement in one statement: the guarded update of the key's figures and its ledger row (written
- * only if the update happened). Undefined when the balance would go below zero, or there is no such key.
- */
-/**
- * The money part of a batch, as the CTEs of one statement (INSERT_HELD_TASKS for holds, APPLY_MOVES for
+ * The money part of a batch, as the CTEs of one statement (INSERT_HELD_TASKS for holds, applyMoves for
  * finishes). `moves` is $1, a JSON array of moves in the batch's order; each key's figures are moved once by
  * its moves' `totals`, under the guard a single move has (so a key whose balance does not cover its total
  * gets none of them); `held` writes a ledger row per move, each with the balance after it (a window sum in
@@ -148,6 +144,10 @@ export async function insertWebhooks(db: Db, rows: readonly NewWebhook[]): Promi
   );
 }
 
+/**
+ * One money movement in one statement: the guarded update of the key's figures and its ledger row (written
+ * only if the update happened). Undefined when the balance would go below zero, or there is no such key.
+ */
 export async function moveMoney(db: Db, keyId: string, taskId: string | null, m: Move, at: number): Promise<number | undefined> {
   const r = first(
     await db.query(

@@ -6,7 +6,7 @@
  * each other.
  */
 import { createHash } from 'node:crypto';
-import { TASK_COLUMN_NAMES, TASK_VIEW_COLUMNS, taskColumns, taskValues } from '../rows.ts';
+import { TASK_COLUMN_NAMES, TASK_VIEW_COLUMNS, taskColumns, taskValues, type FinishFields } from '../rows.ts';
 import type { TaskPatch, TaskQuery } from '../types.ts';
 import type { TaskRecord, TaskStatus } from '../../tasks/task.ts';
 import { BATCH_MOVES, batchMovesJson, ms, msOrNull, type Move } from './queries.ts';
@@ -70,8 +70,9 @@ export async function insertHeldTask(db: Db, t: TaskRecord, hold: Move, at: numb
  * balance after it; then the task rows. A key whose balance does not cover its total gets none of its rows.
  *
  * The money part is BATCH_MOVES (queries.ts), which locks the keys in id order, so batches over the same keys
- * queue rather than deadlock; every other writer locks keys after any task row. The rows go as two JSON arrays: the tasks read through the tasks table's own row type, so only the moves
- * need their types spelled out. Returns the ids of the tasks written, and the balance (as locked, before
+ * queue rather than deadlock; every other writer locks keys after any task row. The rows go as two JSON
+ * arrays: the tasks read through the tasks table's own row type, so only the moves need their types spelled
+ * out. Returns the ids of the tasks written, and the balance (as locked, before
  * this statement) of each key that got none.
  */
 const INSERT_HELD_TASKS = `WITH ${BATCH_MOVES},
@@ -279,16 +280,8 @@ export async function patchTasks(db: Db, batch: readonly BatchPatch[]): Promise<
   return new Map(r.rows.map((row) => [String(row.id), row]));
 }
 
-export interface FinishColumns {
-  id: string;
-  status: Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
-  now: number;
-  cost: number;
-  billed: number;
-  result: unknown;
-  expires: number | null;
-  error: unknown;
-}
+/** A finish's row: which task, when, and what it writes (rows.ts finishFields). */
+export type FinishColumns = { id: string; now: number } & FinishFields;
 
 export async function finishRow(db: Db, f: FinishColumns): Promise<Row | undefined> {
   return first(
@@ -302,7 +295,7 @@ export async function finishRow(db: Db, f: FinishColumns): Promise<Row | undefin
   );
 }
 
-/** Locks unfinished-or-not tasks in id order (the row lock finishTask serialises on) and reads them whole. */
+/** Locks tasks, finished or not, in id order (the row lock a finish serialises on) and reads them whole. */
 export async function lockTasks(db: Db, ids: readonly string[]): Promise<Row[]> {
   return (await db.query('SELECT * FROM tasks WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [ids])).rows;
 }

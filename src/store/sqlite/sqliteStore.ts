@@ -14,9 +14,9 @@ import { TERMINAL_STATUSES, type NewTask, type TaskOutcome, type TaskRecord } fr
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { GroupCommit } from './groupCommit.ts';
 import { FileMap } from './fileMap.ts';
-import { concurrencyLimitReached, idempotencyKeyReused, insufficientBalance } from '../refusals.ts';
+import { concurrencyLimitReached, idempotencyKeyReused, idempotencyRecordStands, insufficientBalance } from '../refusals.ts';
 import { WalCheckpointer } from './checkpointer.ts';
-import { newTaskRecord, taskValues, TASK_COLUMN_NAMES, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView, TASK_VIEW_COLUMNS } from '../rows.ts';
+import { finishFields, newTaskRecord, taskValues, TASK_COLUMN_NAMES, toAttempt, toDelivery, toKey, toLedger, toTask, toTaskView, TASK_VIEW_COLUMNS } from '../rows.ts';
 import type {
   ApiKeyRecord,
   CreateTaskOptions,
@@ -322,7 +322,7 @@ export class SqliteStore implements Store {
       const idem = opts.idempotency;
       if (idem) {
         const prior = this.s.idemGet.get(input.keyId, idem.key) as Row | undefined;
-        if (prior && Number(prior.created_at) >= input.createdAt - idem.windowMs) {
+        if (prior && idempotencyRecordStands(Number(prior.created_at), input.createdAt, idem.windowMs)) {
           if (prior.request_hash !== idem.requestHash) {
             throw idempotencyKeyReused();
           }
@@ -420,20 +420,9 @@ export class SqliteStore implements Store {
       const task = toTask(row);
       if (TERMINAL_STATUSES.includes(task.status)) return { task, changed: false };
       const moves = finishMoves(task, outcome);
-      const cost = moves.find((m) => m.kind === 'settle')?.spentDelta ?? 0;
       for (const m of moves) this.move(task.keyId, task.id, m, now);
-      const result = outcome.status === 'completed' ? outcome.result : null;
-      const error = outcome.status === 'completed' ? null : (outcome.error ?? null);
-      this.s.finish.run({
-        id,
-        status: outcome.status,
-        now,
-        cost,
-        billed: outcome.status === 'completed' ? outcome.billedSeconds : task.billedSeconds,
-        result: result ? JSON.stringify(result) : null,
-        expires: result?.expiresAt ?? null,
-        error: error ? JSON.stringify(error) : null,
-      });
+      const f = finishFields(task, outcome, moves);
+      this.s.finish.run({ ...f, id, now, result: f.result ? JSON.stringify(f.result) : null, error: f.error ? JSON.stringify(f.error) : null });
       if (task.callbackUrl) this.s.insertWebhook.run(task.id, task.keyId, task.callbackUrl, outcome.status, now, now);
       return { task: toTask(this.s.taskById.get(id) as Row), changed: true };
     });
