@@ -20,6 +20,25 @@ export interface MachineInfo {
   loadAverage: number[];
   /** How the servers' event loops and the load generator were placed on the CPUs (cpuPlacement.ts). */
   placement: string;
+  /** What one system call costs here, ns (syscallNs): at the start of the run, and at its end once known. */
+  syscallNs: { start: number; end?: number };
+}
+
+/**
+ * What one system call costs on this machine now: the median of 5 runs of 20,000 reads of `process.ppid`,
+ * each a getppid(2) behind Node's binding (~0.1 µs of it), in ns. Every request costs a server a dozen or
+ * more system calls (reads, writes, epoll, for a submit the WAL's writes and sync), and in a VM their price
+ * is the hypervisor's: on 2026-12-07 the same host charged ~650 ns for getppid at 05:40, when the bare
+ * baseline answered 14,000 requests a second instead of ~50,000 (docs/decisions/0012-performance.md, item 52).
+ */
+export function syscallNs(): number {
+  const runs: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 20_000; i++) if (process.ppid < 0) throw new Error('unreachable');
+    runs.push(Number(process.hrtime.bigint() - t0) / 20_000);
+  }
+  return Math.round(runs.sort((a, b) => a - b)[2]);
 }
 
 function version(pkg: string): string {
@@ -59,5 +78,6 @@ export function machineInfo(): MachineInfo {
     sqlite: version('better-sqlite3'),
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
     placement: placement(),
+    syscallNs: { start: syscallNs() },
   };
 }

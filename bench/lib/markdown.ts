@@ -51,7 +51,7 @@ export function renderMarkdown(out: RunOutcome): string {
   const L: string[] = [];
   const sorted = [...out.figures].sort((a, b) => rank(a.scenario) - rank(b.scenario));
   L.push('# Benchmarks', '');
-  L.push(`Written by \`npm run bench\` (see [bench/](bench/)) on ${m.date.slice(0, 16).replace('T', ' ')} UTC; the run took ${Math.round(out.seconds / 60)} min.`, '');
+  L.push(`Written by \`npm run bench\` (see [bench/](bench/)) on ${m.date.slice(0, 16).replace('T', ' ')} UTC; the run took ${Math.floor(Math.round(out.seconds) / 60)} min ${Math.round(out.seconds) % 60} s.`, '');
   L.push('| | |', '| --- | --- |');
   L.push(`| machine | ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os} |`);
   L.push(`| load average at start | ${m.loadAverage.join(', ')} (a shared machine: other work ran beside the benchmark) |`);
@@ -59,6 +59,7 @@ export function renderMarkdown(out: RunOutcome): string {
   L.push(`| reelay | ${m.reelay}, commit ${m.commit} |`);
   L.push(`| load generator | autocannon ${m.autocannon} (closed loop) and an evenly paced open loop of the bench's own (bench/lib/pacedLoad.ts), in their own process, 64 connections |`);
   L.push(`| CPU placement | ${m.placement} |`);
+  L.push(`| one system call (getppid through Node) | ${m.syscallNs.start} ns at the start, ${m.syscallNs.end ?? '?'} ns at the end (the hypervisor's price; it moves with the host's load and sets how fast every server here answers) |`);
   L.push(`| store | embedded SQLite (better-sqlite3 ${m.sqlite}), synchronous=FULL (the default) |`);
   if (out.postgres) L.push(postgresHeadRow(out));
   L.push('');
@@ -321,7 +322,7 @@ export function mergeMarkdown(file: string, out: RunOutcome, stages: string[]): 
     const at = head.findIndex((l) => l.startsWith('| store |'));
     head.splice(at >= 0 ? at + 1 : head.length, 0, freshPg);
   }
-  const stamp = `- \`${stages.join(',')}\`: ${m.date.slice(0, 16).replace('T', ' ')} UTC, \`node bench/run.js --only=${stages.join(',')}\`, ${Math.round(out.seconds)} s; ${m.cpu}, ${m.cores} cores, load average ${m.loadAverage.join(', ')}; CPU placement: ${m.placement}; reelay ${m.reelay}, ${reelayCommit(m.commit)}`;
+  const stamp = `- \`${stages.join(',')}\`: ${m.date.slice(0, 16).replace('T', ' ')} UTC, \`node bench/run.js --only=${stages.join(',')}\`, ${Math.round(out.seconds)} s; ${m.cpu}, ${m.cores} cores, load average ${m.loadAverage.join(', ')}; one system call ${m.syscallNs.start}–${m.syscallNs.end ?? '?'} ns; CPU placement: ${m.placement}; reelay ${m.reelay}, ${reelayCommit(m.commit)}`;
   const intro = 'Stages measured again since, on their own (their rows and sections below are from these runs):';
   const stampAt = head.indexOf(intro);
   if (stampAt < 0) {
