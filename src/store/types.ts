@@ -206,6 +206,13 @@ export interface Store {
   /** Changes a task the caller holds the lease of; undefined if it finished or the lease was lost. */
   updateTask(id: string, owner: string, patch: TaskPatch, now: number): Promise<TaskRecord | undefined>;
   /**
+   * updateTask for a caller that goes on without the changed task (a status check that found the job still
+   * running, a release, a retry): true if the task was changed, false if it finished or the lease was lost.
+   * The embedded store then neither returns the row nor builds a TaskRecord of it, a third of the store's
+   * share of a status check (docs/decisions/0012-performance.md, item 53).
+   */
+  patchTask(id: string, owner: string, patch: TaskPatch, now: number): Promise<boolean>;
+  /**
    * Ends a task and moves its money, in one transaction: settle on completion (releasing any unused
    * hold), full refund on failure or cancellation; enqueues its webhook. A task already finished is left
    * as it is (`changed: false`), which makes duplicate results and double cancels harmless.

@@ -63,7 +63,7 @@ export class TaskRunner {
     const spec = findModel(task.model);
     if (!spec) return void (await this.fail(task, { code: 'internal_error', message: `model ${task.model} is no longer served` }));
     const heartbeat = setInterval(() => {
-      void this.update(task, { nextCheckAt: this.now() + this.d.leaseMs }).catch(() => undefined);
+      void this.patch(task, { nextCheckAt: this.now() + this.d.leaseMs }).catch(() => undefined);
     }, Math.max(1000, this.d.leaseMs / 3));
     try {
       if (task.deadlineAt <= this.now()) return await this.timeout(task, spec);
@@ -73,7 +73,7 @@ export class TaskRunner {
     } catch (e) {
       // A bug or a store/storage outage: keep the task, look again later.
       log.error({ err: e }, 'task step failed unexpectedly; will retry');
-      await this.update(task, { release: true, nextCheckAt: this.now() + retryDelay(task.attempts) }).catch(() => undefined);
+      await this.patch(task, { release: true, nextCheckAt: this.now() + retryDelay(task.attempts) }).catch(() => undefined);
     } finally {
       clearInterval(heartbeat);
     }
@@ -102,7 +102,7 @@ export class TaskRunner {
     for (;;) {
       const now = this.now();
       const pick = this.d.router.pick(current.model, failed, now);
-      if ('busy' in pick) return void (await this.update(current, { failedChannels: failed, release: true, nextCheckAt: pick.retryAt }));
+      if ('busy' in pick) return void (await this.patch(current, { failedChannels: failed, release: true, nextCheckAt: pick.retryAt }));
       if ('none' in pick) {
         if (failed.length === 0) {
           return void (await this.fail(current, { code: 'no_channel', message: `No upstream channel serves ${current.model}.` }));
@@ -116,7 +116,7 @@ export class TaskRunner {
             upstreamCode: lastError?.upstreamCode,
           }));
         }
-        return void (await this.update(current, { attempts: rounds, failedChannels: [], error: lastError, release: true, nextCheckAt: now + retryDelay(rounds) }));
+        return void (await this.patch(current, { attempts: rounds, failedChannels: [], error: lastError, release: true, nextCheckAt: now + retryDelay(rounds) }));
       }
       const channel = pick.channel;
       const request = { model: current.model, mode: current.mode, params: current.params };
@@ -147,7 +147,7 @@ export class TaskRunner {
         channel.recordSuccess();
         channel.inFlight++;
         const startedAt = this.now();
-        await this.update(current, {
+        await this.patch(current, {
           phase: 'submitted',
           upstream: { channel: channel.name, provider: channel.provider.kind, operation, startedAt },
           failedChannels: [],
@@ -181,7 +181,7 @@ export class TaskRunner {
     const now = this.now();
     if (channel.throttledUntil > now || !channel.pollBudget.take(now)) {
       const at = Math.max(channel.throttledUntil, channel.pollBudget.nextTokenAt(now));
-      return void (await this.update(task, { release: true, nextCheckAt: at + Math.floor(Math.random() * 250) }));
+      return void (await this.patch(task, { release: true, nextCheckAt: at + Math.floor(Math.random() * 250) }));
     }
     let status;
     try {
@@ -191,7 +191,7 @@ export class TaskRunner {
       if (e.rateLimited) {
         // The upstream asked us to slow down: the channel waits, the task is not penalised.
         channel.throttle(this.now() + (e.retryAfterMs ?? 5_000));
-        return void (await this.update(task, { release: true, nextCheckAt: channel.throttledUntil }));
+        return void (await this.patch(task, { release: true, nextCheckAt: channel.throttledUntil }));
       }
       if (!e.retryable) {
         channel.inFlight = Math.max(0, channel.inFlight - 1);
@@ -203,7 +203,7 @@ export class TaskRunner {
       case 'queued':
       case 'running': {
         const progress = estimateProgress(task, status.progress, this.now());
-        return void (await this.update(task, {
+        return void (await this.patch(task, {
           status: status.state === 'running' ? 'processing' : 'pending',
           progress,
           attempts: 0,
@@ -320,7 +320,7 @@ export class TaskRunner {
   private async stepError(task: TaskRecord, error: TaskError): Promise<void> {
     const errors = task.attempts + 1;
     if (errors >= this.d.maxStepErrors) return void (await this.fail(task, error));
-    await this.update(task, { attempts: errors, error, release: true, nextCheckAt: this.now() + retryDelay(errors) });
+    await this.patch(task, { attempts: errors, error, release: true, nextCheckAt: this.now() + retryDelay(errors) });
   }
 
   private async fail(task: TaskRecord, error: TaskError): Promise<void> {
@@ -338,6 +338,11 @@ export class TaskRunner {
 
   private update(task: TaskRecord, patch: TaskPatch) {
     return this.d.store.updateTask(task.id, this.d.workerId, patch, this.now());
+  }
+
+  /** update, for a step that goes on without the changed task: the store skips returning and reading it back. */
+  private patch(task: TaskRecord, patch: TaskPatch) {
+    return this.d.store.patchTask(task.id, this.d.workerId, patch, this.now());
   }
 }
 

@@ -329,6 +329,28 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.nextDueAt()).toBeUndefined();
       });
 
+      it('patchTask changes what updateTask would, answering only whether it did', async () => {
+        const k = await store.createKey(newKey({ balanceMicros: 1_000_000 }));
+        const t = (await store.createTask(newTask(k.id, { nextCheckAt: 0 }), { maxConcurrentTasks: null })).task;
+        const now = Date.now();
+        await store.claimTasks('w', now, 60_000, 10);
+        expect(await store.patchTask(t.id, 'w', { status: 'processing', progress: 30, estimatedSeconds: 77 }, now + 1)).toBe(true);
+        // The same rules as updateTask: progress never goes back, processing never returns to pending.
+        expect(await store.patchTask(t.id, 'w', { status: 'pending', progress: 10 }, now + 2)).toBe(true);
+        expect(await store.getTask(t.id)).toMatchObject({ status: 'processing', progress: 30, estimatedSeconds: 77, updatedAt: now + 2, leaseOwner: 'w' });
+        // A release hands the task back with its next check time.
+        expect(await store.patchTask(t.id, 'w', { attempts: 2, release: true, nextCheckAt: now + 5000 }, now + 3)).toBe(true);
+        expect(await store.getTask(t.id)).toMatchObject({ attempts: 2, leaseOwner: null, leaseUntil: null, nextCheckAt: now + 5000 });
+        // Without the lease, or once finished, nothing changes.
+        expect(await store.patchTask(t.id, 'w', { progress: 60 }, now + 4)).toBe(false);
+        expect(await store.claimTasks('w2', now + 5000, 60_000, 10)).toHaveLength(1);
+        expect(await store.patchTask(t.id, 'w', { progress: 60 }, now + 5001)).toBe(false);
+        expect(await store.patchTask(t.id, 'w2', { progress: 60 }, now + 5001)).toBe(true);
+        await store.finishTask(t.id, failed, now + 5002);
+        expect(await store.patchTask(t.id, 'w2', { progress: 70 }, now + 5003)).toBe(false);
+        expect(await store.getTask(t.id)).toMatchObject({ status: 'failed', progress: 100, updatedAt: now + 5002 });
+      });
+
       it('knows the lease owners and releases a dead owner’s tasks', async () => {
         const k = await store.createKey(newKey({ balanceMicros: 1_000_000 }));
         const t = (await store.createTask(newTask(k.id, { nextCheckAt: 0 }), { maxConcurrentTasks: null })).task;

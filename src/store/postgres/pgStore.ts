@@ -240,6 +240,11 @@ export class PostgresStore implements Store {
     return r ? toTask(r) : undefined;
   }
 
+  /** The batch statement returns the row either way; only its conversion is saved. */
+  async patchTask(id: string, owner: string, patch: TaskPatch, now: number): Promise<boolean> {
+    return (await this.patches.apply(id, owner, patch, now)) !== undefined;
+  }
+
   async finishTask(id: string, outcome: TaskOutcome, now: number): Promise<FinishResult | undefined> {
     return this.finishes.finish(id, outcome, now);
   }

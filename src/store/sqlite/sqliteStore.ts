@@ -394,23 +394,34 @@ export class SqliteStore implements Store {
   }
 
   async updateTask(id: string, owner: string, patch: TaskPatch, now: number): Promise<TaskRecord | undefined> {
+    const { stmt, values } = this.patchStatement(id, owner, patch, now, true);
+    return this.commit.run(() => {
+      const r = stmt.get(values) as Row | undefined;
+      return r ? toTask(r) : undefined;
+    });
+  }
+
+  async patchTask(id: string, owner: string, patch: TaskPatch, now: number): Promise<boolean> {
+    const { stmt, values } = this.patchStatement(id, owner, patch, now, false);
+    return this.commit.run(() => stmt.run(values).changes > 0);
+  }
+
+  /** The UPDATE of a patch's columns (prepared once per set of columns), with or without the changed row. */
+  private patchStatement(id: string, owner: string, patch: TaskPatch, now: number, returning: boolean) {
     const { sql, values } = patchSql(patch);
-    let stmt = this.patchStatements.get(sql);
+    const cacheKey = returning ? sql : `${sql}|`;
+    let stmt = this.patchStatements.get(cacheKey);
     if (!stmt) {
       stmt = this.db.prepare(
-        `UPDATE tasks SET ${sql} updated_at = @now WHERE id = @id AND lease_owner = @owner AND phase != 'done' RETURNING *`,
+        `UPDATE tasks SET ${sql} updated_at = @now WHERE id = @id AND lease_owner = @owner AND phase != 'done'${returning ? ' RETURNING *' : ''}`,
       );
-      this.patchStatements.set(sql, stmt);
+      this.patchStatements.set(cacheKey, stmt);
     }
-    const prepared = stmt;
     // Added to patchSql's own object, not spread into a new one (a spread plus new properties is slow in V8).
     values.id = id;
     values.owner = owner;
     values.now = now;
-    return this.commit.run(() => {
-      const r = prepared.get(values) as Row | undefined;
-      return r ? toTask(r) : undefined;
-    });
+    return { stmt, values };
   }
 
   async finishTask(id: string, outcome: TaskOutcome, now: number): Promise<FinishResult | undefined> {
