@@ -216,7 +216,7 @@ export async function postgresStage(workDir: string, baseline: Target, sizes: Po
             name: `${PG} CPU per check`,
             value: w.pgUs,
             unit: 'µs',
-            note: `store calls only (no upstream): claimTasks in batches of ${WORKER_BATCH} by ${WORKER_LOOPS} loops on one pool of 10, then updateTask of each as after a "running" answer; ${Math.round(w.rate).toLocaleString('en-US')} checks/s, ${Math.round(w.clientUs)} µs of the calling process's CPU per check`,
+            note: `store calls only (no upstream): claimTasks in batches of ${WORKER_BATCH} by ${WORKER_LOOPS} loops on one pool of 10, then patchTask of each as the runner makes it after a "running" answer; ${Math.round(w.rate).toLocaleString('en-US')} checks/s, ${Math.round(w.clientUs)} µs of the calling process's CPU per check`,
           }),
           figure({ scenario: pgScenario('worker status check'), name: 'WAL written per check', value: walPerCheck, unit: 'B', note: `${w.count.toLocaleString('en-US')} checks (pg_current_wal_lsn, server-wide)` }),
         );
@@ -303,7 +303,7 @@ function workerChecks(url: string, meter: PgServerCpu | null, seconds: number): 
       const batch = await store.claimTasks(owner, now, 60_000, WORKER_BATCH);
       if (batch.length === 0) break;
       await Promise.all(
-        batch.map((t) => store.updateTask(t.id, owner, { status: 'processing', progress: 10, attempts: 0, release: true, nextCheckAt: now + 3_600_000 }, Date.now())),
+        batch.map((t) => store.patchTask(t.id, owner, { status: 'processing', progress: 10, attempts: 0, release: true, nextCheckAt: now + 3_600_000 }, Date.now())),
       );
       checks += batch.length;
     }
