@@ -208,8 +208,8 @@ export interface Store {
   /**
    * updateTask for a caller that goes on without the changed task (a status check that found the job still
    * running, a release, a retry): true if the task was changed, false if it finished or the lease was lost.
-   * The embedded store then neither returns the row nor builds a TaskRecord of it, a third of the store's
-   * share of a status check (docs/decisions/0012-performance.md, item 53).
+   * The embedded store then neither returns the row nor builds a TaskRecord of it: about a fifth of the
+   * store's share of a status check (docs/decisions/0012-performance.md, item 53).
    */
   patchTask(id: string, owner: string, patch: TaskPatch, now: number): Promise<boolean>;
   /**

@@ -343,6 +343,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.getTask(t.id)).toMatchObject({ attempts: 2, leaseOwner: null, leaseUntil: null, nextCheckAt: now + 5000 });
         // Without the lease, or once finished, nothing changes.
         expect(await store.patchTask(t.id, 'w', { progress: 60 }, now + 4)).toBe(false);
+        expect(await store.getTask(t.id)).toMatchObject({ progress: 30, updatedAt: now + 3, leaseOwner: null });
         expect(await store.claimTasks('w2', now + 5000, 60_000, 10)).toHaveLength(1);
         expect(await store.patchTask(t.id, 'w', { progress: 60 }, now + 5001)).toBe(false);
         expect(await store.patchTask(t.id, 'w2', { progress: 60 }, now + 5001)).toBe(true);
