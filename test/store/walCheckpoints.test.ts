@@ -1,6 +1,6 @@
 /**
- * WAL checkpoints off the event loop (checkpointer.ts, groupCommit.ts): a backfill runs beside the commits;
- * the next sync is then the checkpointer's `finish`, and the writes it covers settle once it has synced the
+ * WAL checkpoints off the event loop (checkpointer.ts, groupCommit.ts): two backfills in a row run beside
+ * the commits; the next sync is then the checkpointer's `finish`, and the writes it covers settle once it has synced the
  * WAL (before its copy ends), while later writes wait for the copy; if the checkpointer fails, plain syncs
  * go on and SQLite's own checkpoints take over. On a real store the WAL keeps starting again from its
  * beginning instead of growing with every write. The same thread counts unfinished tasks, off the event loop.
@@ -36,8 +36,18 @@ function fakeCheckpoints() {
   return { c, calls, disabled };
 }
 
+/** Ends the round's two backfills (the second starts when the first has ended). */
+async function backfillsDone(calls: ReturnType<typeof fakeCheckpoints>['calls']): Promise<void> {
+  for (const i of [0, 1]) {
+    await tick();
+    expect(calls.map((x) => x.op)).toEqual(Array(i + 1).fill('backfill'));
+    calls[i].d.resolve();
+  }
+  await tick();
+}
+
 describe('checkpoints at the group commit', () => {
-  it('backfills beside the commits, then ends the next round with finish instead of a sync', async () => {
+  it('backfills twice beside the commits, then ends the next round with finish instead of a sync', async () => {
     const db = scratchDb();
     let syncs = 0;
     const { c, calls } = fakeCheckpoints();
@@ -53,16 +63,23 @@ describe('checkpoints at the group commit', () => {
     expect(syncs).toBe(2);
     calls[0].d.resolve();
     await tick();
-
-    // The round after the backfill is the checkpointer's: its write settles only once finish has.
-    let settled = false;
-    const w = gc.run(() => insert.run(3)).then(() => (settled = true));
-    await tick();
-    await tick();
-    expect(calls.map((x) => x.op)).toEqual(['backfill', 'finish']);
-    expect(syncs).toBe(2);
-    expect(settled).toBe(false);
+    // A second backfill copies what was committed during the first; the next round is still a plain sync.
+    expect(calls.map((x) => x.op)).toEqual(['backfill', 'backfill']);
+    await gc.run(() => insert.run(3));
+    expect(syncs).toBe(3);
+    expect(calls).toHaveLength(2);
     calls[1].d.resolve();
+    await tick();
+
+    // The round after the backfills is the checkpointer's: its write settles only once finish has.
+    let settled = false;
+    const w = gc.run(() => insert.run(4)).then(() => (settled = true));
+    await tick();
+    await tick();
+    expect(calls.map((x) => x.op)).toEqual(['backfill', 'backfill', 'finish']);
+    expect(syncs).toBe(3);
+    expect(settled).toBe(false);
+    calls[2].d.resolve();
     await w;
     expect(gc.checkpointRounds).toBe(1);
   });
@@ -73,15 +90,13 @@ describe('checkpoints at the group commit', () => {
     const gc = new GroupCommit(db, 256, () => Promise.resolve(), c);
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
     await gc.run(() => insert.run(1));
-    await tick();
-    calls[0].d.resolve();
-    await tick();
+    await backfillsDone(calls);
 
     let first = false;
     const w1 = gc.run(() => insert.run(2)).then(() => (first = true));
     await tick();
     await tick();
-    expect(calls.map((x) => x.op)).toEqual(['backfill', 'finish']);
+    expect(calls.map((x) => x.op)).toEqual(['backfill', 'backfill', 'finish']);
     // A write arriving while the checkpointer copies is not committed: the WAL must be copied whole.
     let second = false;
     const w2 = gc.run(() => insert.run(3)).then(() => (second = true));
@@ -89,12 +104,12 @@ describe('checkpoints at the group commit', () => {
     await turns(4);
     expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
     expect(first).toBe(false);
-    calls[1].synced!();
+    calls[2].synced!();
     await tick();
     expect(first).toBe(true);
     expect(second).toBe(false);
     expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
-    calls[1].d.resolve();
+    calls[2].d.resolve();
     await Promise.all([w1, w2]);
     expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 3 });
   });
@@ -106,19 +121,17 @@ describe('checkpoints at the group commit', () => {
     const gc = new GroupCommit(db, 256, () => (syncs++, Promise.resolve()), c);
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
     await gc.run(() => insert.run(1));
-    await tick();
-    calls[0].d.resolve();
-    await tick();
+    await backfillsDone(calls);
     const w = gc.run(() => insert.run(2));
     await tick();
     await tick();
-    calls[1].d.reject(new Error('disk I/O error'));
+    calls[2].d.reject(new Error('disk I/O error'));
     await w; // answered, after a plain sync
     expect(syncs).toBe(2);
     expect(disabled).toHaveLength(1);
     // No more checkpoint calls: SQLite's automatic checkpoint does the work from now on.
     for (let i = 0; i < 3; i++) await gc.run(() => insert.run(3 + i));
-    expect(calls).toHaveLength(2);
+    expect(calls).toHaveLength(3);
   });
 
   it('a failed backfill hands checkpoints back to SQLite; writes go on', async () => {
@@ -134,6 +147,24 @@ describe('checkpoints at the group commit', () => {
     await gc.run(() => insert.run(2));
     expect(calls).toHaveLength(1);
     expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
+  });
+
+  it('a failed second backfill hands checkpoints back to SQLite too, with no finish', async () => {
+    const db = scratchDb();
+    let syncs = 0;
+    const { c, calls, disabled } = fakeCheckpoints();
+    const gc = new GroupCommit(db, 256, () => (syncs++, Promise.resolve()), c);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    await gc.run(() => insert.run(1));
+    await tick();
+    calls[0].d.resolve();
+    await tick();
+    calls[1].d.reject(new Error('thread ended'));
+    await tick();
+    expect(disabled).toHaveLength(1);
+    await gc.run(() => insert.run(2));
+    expect(calls.map((x) => x.op)).toEqual(['backfill', 'backfill']);
+    expect(syncs).toBe(2);
   });
 });
 

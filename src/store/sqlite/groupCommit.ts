@@ -21,8 +21,9 @@
  * A write's function may therefore run twice; it must do nothing but work in this database.
  *
  * Checkpoints (`WalCheckpoints`, durable mode): a thread copies the WAL into the database file beside the
- * commits every 200 ms, and the round after that ends with the thread's `finish` instead of a plain sync,
- * so the WAL starts again from its beginning (checkpointer.ts).
+ * commits every 200 ms — twice in a row, the second copy catching up with what was committed during the
+ * first — and the round after that ends with the thread's `finish` instead of a plain sync, so the WAL
+ * starts again from its beginning (checkpointer.ts).
  */
 import type Database from 'better-sqlite3';
 
@@ -273,7 +274,12 @@ export class GroupCommit {
     if (!c || this.checkpointStep !== 'idle' || now - this.lastBackfill < BACKFILL_EVERY_MS) return;
     this.checkpointStep = 'backfilling';
     this.lastBackfill = now;
-    c.backfill().then(
+    // Twice: the first copy takes ~5 ms under load, and what is committed meanwhile (~100 frames) would
+    // otherwise be left to `finish`, during which nothing commits. Its database-file sync is what a finish
+    // costs, and it grows with the scattered pages copied: finish took 3.1 ms (p50) after one backfill,
+    // 1.8 ms after two (docs/decisions/0012-performance.md, item 54). A second copy that finds nothing new
+    // does no I/O.
+    c.backfill().then(() => c.backfill()).then(
       () => (this.checkpointStep = 'finishDue'),
       (e: unknown) => {
         this.checkpointStep = 'idle';
