@@ -149,6 +149,28 @@ describe('checkpoints at the group commit', () => {
     expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
   });
 
+  it('starts no backfill once told the store is closing, and lets the one in flight end', async () => {
+    const db = scratchDb();
+    const { c, calls, disabled } = fakeCheckpoints();
+    const gc = new GroupCommit(db, 256, () => Promise.resolve(), c);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    await gc.run(() => insert.run(1));
+    await tick();
+    expect(calls.map((x) => x.op)).toEqual(['backfill']);
+    gc.stopCheckpoints();
+    calls[0].d.resolve();
+    await tick();
+    // No second copy: the thread is about to end. The round still ends with the thread's finish, which
+    // the store awaits before it ends the thread.
+    expect(calls).toHaveLength(1);
+    const settled = gc.settled();
+    await turns(3);
+    expect(calls.map((x) => x.op)).toEqual(['backfill', 'finish']);
+    calls[1].d.resolve();
+    await settled;
+    expect(disabled).toEqual([]);
+  });
+
   it('a failed second backfill hands checkpoints back to SQLite too, with no finish', async () => {
     const db = scratchDb();
     let syncs = 0;
@@ -258,5 +280,26 @@ describe('the checkpoint thread', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('closing a store', () => {
+  it('ends the checkpoint thread cleanly right after a write: no backfill starts on a closing store', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      // A one-off command (`reelay keys create`) writes once and closes: the write's round starts a backfill,
+      // and the store closes while it runs.
+      for (let i = 0; i < 5; i++) {
+        const store = new SqliteStore(path.join(scratchDir(), 'reelay.db'), { synchronous: 'FULL' });
+        await store.createKey(newKey({ balanceMicros: 1_000_000 }));
+        await store.close();
+      }
+      await turns(4);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((m) => m.includes('WAL checkpoints'))).toEqual([]);
   });
 });

@@ -80,6 +80,8 @@ export class GroupCommit {
   private checkpointStep: 'idle' | 'backfilling' | 'finishDue' = 'idle';
   /** When the last backfill started. */
   private lastBackfill = -Infinity;
+  /** The store is closing: no backfill starts, as the checkpoint thread is about to end. */
+  private closing = false;
   /** Batches committed and writes in them, for metrics and the benchmark notes. */
   batches = 0;
   writes = 0;
@@ -166,6 +168,14 @@ export class GroupCommit {
     this.commitsDuringSync++;
     this.committedDuringSync = true;
     this.flush();
+  }
+
+  /**
+   * For the store's close: starts no more backfills (a copy in flight still ends), so the checkpoint
+   * thread can be ended without a request of ours arriving after it.
+   */
+  stopCheckpoints(): void {
+    this.closing = true;
   }
 
   /** Resolves once every write queued so far has committed and, in durable mode, been synced. */
@@ -263,7 +273,7 @@ export class GroupCommit {
       await this.checkpoints.finish(synced);
       this.checkpointRounds++;
     } catch (e) {
-      this.stopCheckpoints(e);
+      this.abandonCheckpoints(e);
       await this.walSync!();
     }
   }
@@ -271,7 +281,7 @@ export class GroupCommit {
   private maybeBackfill(): void {
     const c = this.checkpoints;
     const now = performance.now();
-    if (!c || this.checkpointStep !== 'idle' || now - this.lastBackfill < BACKFILL_EVERY_MS) return;
+    if (!c || this.closing || this.checkpointStep !== 'idle' || now - this.lastBackfill < BACKFILL_EVERY_MS) return;
     this.checkpointStep = 'backfilling';
     this.lastBackfill = now;
     // Twice: the first copy takes ~5 ms under load, and what is committed meanwhile (~100 frames) would
@@ -279,16 +289,16 @@ export class GroupCommit {
     // costs, and it grows with the scattered pages copied: finish took 3.1 ms (p50) after one backfill,
     // 1.8 ms after two (docs/decisions/0012-performance.md, item 54). A second copy that finds nothing new
     // does no I/O.
-    c.backfill().then(() => c.backfill()).then(
+    c.backfill().then(() => (this.closing ? undefined : c.backfill())).then(
       () => (this.checkpointStep = 'finishDue'),
       (e: unknown) => {
         this.checkpointStep = 'idle';
-        this.stopCheckpoints(e);
+        this.abandonCheckpoints(e);
       },
     );
   }
 
-  private stopCheckpoints(e: unknown): void {
+  private abandonCheckpoints(e: unknown): void {
     const c = this.checkpoints;
     this.checkpoints = null;
     c?.disable(e);

@@ -231,6 +231,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // No backfill starts from now on: the checkpoint thread ends below, and a request sent after its end
+    // would fail and put checkpoints back on this connection (with a warning) as if the thread had broken.
+    this.commit.stopCheckpoints();
     // Let writes already queued commit (and sync) first.
     await this.commit.settled();
     await this.checkpointer?.close();
