@@ -1,9 +1,10 @@
 /**
  * WAL checkpoints off the event loop (checkpointer.ts, groupCommit.ts): two backfills in a row run beside
- * the commits; the next sync is then the checkpointer's `finish`, and the writes it covers settle once it has synced the
- * WAL (before its copy ends), while later writes wait for the copy; if the checkpointer fails, plain syncs
- * go on and SQLite's own checkpoints take over. On a real store the WAL keeps starting again from its
- * beginning instead of growing with every write. The same thread counts unfinished tasks, off the event loop.
+ * the commits; the next sync is then the checkpointer's `finish`, and the writes it covers settle once it
+ * has synced the WAL (before its copy ends), while later writes wait for the copy; if the checkpointer
+ * fails, plain syncs go on and SQLite's own checkpoints take over. On a real store the WAL keeps starting
+ * again from its beginning instead of growing with every write. The same thread counts unfinished tasks, off
+ * the event loop.
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -36,6 +37,16 @@ function fakeCheckpoints() {
   return { c, calls, disabled };
 }
 
+/** A group commit over a scratch table, with fake checkpoints and its WAL syncs counted. */
+function groupCommitWithFakes() {
+  const db = scratchDb();
+  const { c, calls, disabled } = fakeCheckpoints();
+  let syncs = 0;
+  const gc = new GroupCommit(db, 256, () => (syncs++, Promise.resolve()), c);
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  return { db, gc, calls, disabled, insert, syncs: () => syncs };
+}
+
 /** Ends the round's two backfills (the second starts when the first has ended). */
 async function backfillsDone(calls: ReturnType<typeof fakeCheckpoints>['calls']): Promise<void> {
   for (const i of [0, 1]) {
@@ -48,25 +59,21 @@ async function backfillsDone(calls: ReturnType<typeof fakeCheckpoints>['calls'])
 
 describe('checkpoints at the group commit', () => {
   it('backfills twice beside the commits, then ends the next round with finish instead of a sync', async () => {
-    const db = scratchDb();
-    let syncs = 0;
-    const { c, calls } = fakeCheckpoints();
-    const gc = new GroupCommit(db, 256, () => (syncs++, Promise.resolve()), c);
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const { gc, calls, insert, syncs } = groupCommitWithFakes();
 
     await gc.run(() => insert.run(1));
-    expect(syncs).toBe(1);
+    expect(syncs()).toBe(1);
     await tick();
     // After the first round a backfill runs; writes meanwhile are committed and synced as usual.
     expect(calls.map((x) => x.op)).toEqual(['backfill']);
     await gc.run(() => insert.run(2));
-    expect(syncs).toBe(2);
+    expect(syncs()).toBe(2);
     calls[0].d.resolve();
     await tick();
     // A second backfill copies what was committed during the first; the next round is still a plain sync.
     expect(calls.map((x) => x.op)).toEqual(['backfill', 'backfill']);
     await gc.run(() => insert.run(3));
-    expect(syncs).toBe(3);
+    expect(syncs()).toBe(3);
     expect(calls).toHaveLength(2);
     calls[1].d.resolve();
     await tick();
@@ -77,7 +84,7 @@ describe('checkpoints at the group commit', () => {
     await tick();
     await tick();
     expect(calls.map((x) => x.op)).toEqual(['backfill', 'backfill', 'finish']);
-    expect(syncs).toBe(3);
+    expect(syncs()).toBe(3);
     expect(settled).toBe(false);
     calls[2].d.resolve();
     await w;
@@ -85,10 +92,7 @@ describe('checkpoints at the group commit', () => {
   });
 
   it("answers a finish round's writes once the WAL is synced, and commits nothing more until the copy is done", async () => {
-    const db = scratchDb();
-    const { c, calls } = fakeCheckpoints();
-    const gc = new GroupCommit(db, 256, () => Promise.resolve(), c);
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const { db, gc, calls, insert } = groupCommitWithFakes();
     await gc.run(() => insert.run(1));
     await backfillsDone(calls);
 
@@ -115,11 +119,7 @@ describe('checkpoints at the group commit', () => {
   });
 
   it('a failed finish falls back to a sync for its writes and hands checkpoints back to SQLite', async () => {
-    const db = scratchDb();
-    let syncs = 0;
-    const { c, calls, disabled } = fakeCheckpoints();
-    const gc = new GroupCommit(db, 256, () => (syncs++, Promise.resolve()), c);
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const { gc, calls, disabled, insert, syncs } = groupCommitWithFakes();
     await gc.run(() => insert.run(1));
     await backfillsDone(calls);
     const w = gc.run(() => insert.run(2));
@@ -127,7 +127,7 @@ describe('checkpoints at the group commit', () => {
     await tick();
     calls[2].d.reject(new Error('disk I/O error'));
     await w; // answered, after a plain sync
-    expect(syncs).toBe(2);
+    expect(syncs()).toBe(2);
     expect(disabled).toHaveLength(1);
     // No more checkpoint calls: SQLite's automatic checkpoint does the work from now on.
     for (let i = 0; i < 3; i++) await gc.run(() => insert.run(3 + i));
@@ -135,10 +135,7 @@ describe('checkpoints at the group commit', () => {
   });
 
   it('a failed backfill hands checkpoints back to SQLite; writes go on', async () => {
-    const db = scratchDb();
-    const { c, calls, disabled } = fakeCheckpoints();
-    const gc = new GroupCommit(db, 256, () => Promise.resolve(), c);
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const { db, gc, calls, disabled, insert } = groupCommitWithFakes();
     await gc.run(() => insert.run(1));
     await tick();
     calls[0].d.reject(new Error('thread ended'));
@@ -150,10 +147,7 @@ describe('checkpoints at the group commit', () => {
   });
 
   it('starts no backfill once told the store is closing, and lets the one in flight end', async () => {
-    const db = scratchDb();
-    const { c, calls, disabled } = fakeCheckpoints();
-    const gc = new GroupCommit(db, 256, () => Promise.resolve(), c);
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const { gc, calls, disabled, insert } = groupCommitWithFakes();
     await gc.run(() => insert.run(1));
     await tick();
     expect(calls.map((x) => x.op)).toEqual(['backfill']);
@@ -172,11 +166,7 @@ describe('checkpoints at the group commit', () => {
   });
 
   it('a failed second backfill hands checkpoints back to SQLite too, with no finish', async () => {
-    const db = scratchDb();
-    let syncs = 0;
-    const { c, calls, disabled } = fakeCheckpoints();
-    const gc = new GroupCommit(db, 256, () => (syncs++, Promise.resolve()), c);
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const { gc, calls, disabled, insert, syncs } = groupCommitWithFakes();
     await gc.run(() => insert.run(1));
     await tick();
     calls[0].d.resolve();
@@ -186,7 +176,7 @@ describe('checkpoints at the group commit', () => {
     expect(disabled).toHaveLength(1);
     await gc.run(() => insert.run(2));
     expect(calls.map((x) => x.op)).toEqual(['backfill', 'backfill']);
-    expect(syncs).toBe(2);
+    expect(syncs()).toBe(2);
   });
 });
 
