@@ -11,8 +11,9 @@
  * (lib/cpuPlacement.ts).
  * `--profile=submit|poll|validation [--seconds=N] [--tasks=N]` profiles one request path instead (profile.ts);
  * `--ab=<other checkout>` compares two versions of reelay side by side (ab.ts).
- * `--open=poll|submit|validation [--rates=N,N] [--seconds=N] [--rounds=N] [--tasks=N]` runs only the open loop,
- * with the event loop's CPU and sleeps beside each p99 (openLoop.ts).
+ * `--open=poll|submit|validation [--rates=N,N] [--seconds=N] [--rounds=N] [--tasks=N] [--baseline]` runs only the open
+ * loop, with the event loop's CPU and sleeps beside each p99, and with --baseline the bare server's figures at each
+ * rate just before (openLoop.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -144,7 +145,7 @@ export async function main(argv: string[]): Promise<number> {
   if (openArg) {
     const rates = argv.find((a) => a.startsWith('--rates='))?.split('=')[1];
     const { openLoop } = await import('./openLoop.ts');
-    return openLoop({ what: openArg.split('=')[1], tasks: num('tasks', 100_000), seconds: num('seconds', 8), rounds: num('rounds', 2), rates: rates ? rates.split(',').map(Number) : [] });
+    return openLoop({ what: openArg.split('=')[1], tasks: num('tasks', 100_000), seconds: num('seconds', 8), rounds: num('rounds', 2), rates: rates ? rates.split(',').map(Number) : [], baseline: argv.includes('--baseline') });
   }
   const abArg = argv.find((a) => a.startsWith('--ab='));
   if (abArg) {

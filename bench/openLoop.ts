@@ -8,6 +8,9 @@
  * switches), from /proc — so a reader can tell work from waiting. Rates default to 50 %, 65 % and 80 % of the
  * closed-loop rate measured first. It repeats the scratch harness that item 45 of
  * docs/decisions/0012-performance.md was measured with, so the next look does not start by rebuilding it.
+ * With `--baseline`, the bare node:http server of the full run takes each window at the same rate just before
+ * reelay does, and its line gives the same figures: what the machine gives a server that does nothing, at that
+ * rate and minute (item 56).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +24,7 @@ import { CONNECTIONS } from './http.ts';
 import { threadCounters } from './lib/threadCounters.ts';
 import { POLL_TARGET } from './poll.ts';
 import { SUBMIT_TARGET } from './submit.ts';
+import { spawnChild } from './lib/proc.ts';
 
 export interface OpenLoopOptions {
   what: string;
@@ -29,6 +33,8 @@ export interface OpenLoopOptions {
   rounds: number;
   /** Requests per second to offer; empty: 50, 65 and 80 % of the closed-loop rate. */
   rates: number[];
+  /** Run the bare baseline at each rate too, just before reelay. */
+  baseline?: boolean;
 }
 
 export async function openLoop(o: OpenLoopOptions, print: (line: string) => void = console.log): Promise<number> {
@@ -42,29 +48,27 @@ export async function openLoop(o: OpenLoopOptions, print: (line: string) => void
     const shape = { connections: CONNECTIONS, requests, expectStatus, idsFile: which === 'poll' ? idsFile : undefined };
 
     const gw = await startGateway({ dataDir: work, role: 'api' });
+    const bare = o.baseline ? await spawnChild<{ url: string }>('baseline', 'baselineMain.ts') : null;
+    const bareUrl = bare ? (await bare.ready).url : '';
     try {
       const closed = await runLoad({ ...shape, url: gw.url, warmupSeconds: 2, seconds: Math.max(1, o.seconds / 2) }, gw.pid);
       print(`${o.what} over ${o.tasks.toLocaleString('en-US')} tasks: closed loop ${Math.round(closed.rps)} req/s, ${closed.cpuUsPerAnswer?.toFixed(1)} µs of CPU per answer`);
       const rates = o.rates.length ? o.rates : [0.5, 0.65, 0.8].map((f) => Math.round(closed.rps * f));
       for (let round = 1; round <= o.rounds; round++) {
         for (const rate of rates) {
-          const before = threadCounters(gw.pid);
-          const t0 = performance.now();
-          const r = await runLoad({ ...shape, url: gw.url, warmupSeconds: 0.5, seconds: o.seconds, overallRate: rate }, gw.pid);
-          const wall = (performance.now() - t0) / 1000;
-          const after = threadCounters(gw.pid);
-          const answers = r.ok + r.other + r.warmupAnswers;
-          const loopCpu = (after.cpuMs - before.cpuMs) / 1000 / wall;
-          print(
-            `  round ${round}, ${rate} req/s offered: ${Math.round(r.rps)} answered, p50 ${r.corrected.p50.toFixed(2)} ms, p99 ${r.corrected.p99.toFixed(2)} ms; ` +
-              `event loop ${Math.round(loopCpu * 100)} % busy, ${(((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, answers)).toFixed(1)} µs of its CPU per answer, ` +
-              `${Math.round((after.sleeps - before.sleeps) / wall)} sleeps/s; generator late p99 ${r.generatorLateMs?.p99.toFixed(2) ?? '?'} ms` +
-              `${bySecond(r.secondP99Ms, p99Ms) ? `; ${bySecond(r.secondP99Ms, p99Ms)}` : ''}`,
-          );
+          const window = async (url: string, pid: number, status: number) => {
+            const before = threadCounters(pid);
+            const t0 = performance.now();
+            const r = await runLoad({ ...shape, expectStatus: status, url, warmupSeconds: 0.5, seconds: o.seconds, overallRate: rate }, pid);
+            return describeWindow(r, before, threadCounters(pid), (performance.now() - t0) / 1000, p99Ms);
+          };
+          if (bare) print(`  round ${round}, ${rate} req/s offered, baseline: ${await window(bareUrl, bare.pid, 200)}`);
+          print(`  round ${round}, ${rate} req/s offered: ${await window(gw.url, gw.pid, expectStatus)}`);
         }
       }
     } finally {
       await gw.stop();
+      await bare?.stop();
       await stopLoadGenerator();
     }
     return 0;
@@ -72,3 +76,18 @@ export async function openLoop(o: OpenLoopOptions, print: (line: string) => void
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** One window's line: what was answered and how fast, and what the server's event loop spent on it. */
+function describeWindow(r: Awaited<ReturnType<typeof runLoad>>, before: Counters, after: Counters, wall: number, p99Ms: number): string {
+  const answers = r.ok + r.other + r.warmupAnswers;
+  const loopCpu = (after.cpuMs - before.cpuMs) / 1000 / wall;
+  const seconds = bySecond(r.secondP99Ms, p99Ms);
+  return (
+    `${Math.round(r.rps)} answered, p50 ${r.corrected.p50.toFixed(2)} ms, p99 ${r.corrected.p99.toFixed(2)} ms; ` +
+    `event loop ${Math.round(loopCpu * 100)} % busy, ${(((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, answers)).toFixed(1)} µs of its CPU per answer, ` +
+    `${Math.round((after.sleeps - before.sleeps) / wall)} sleeps/s; generator late p99 ${r.generatorLateMs?.p99.toFixed(2) ?? '?'} ms` +
+    (seconds ? `; ${seconds}` : '')
+  );
+}
+
+type Counters = ReturnType<typeof threadCounters>;

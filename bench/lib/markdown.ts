@@ -173,6 +173,7 @@ export function renderMarkdown(out: RunOutcome): string {
     'node bench/run.js --profile=poll       # CPU profile of one request path (submit, poll, validation)',
     'node bench/run.js --ab=../other-checkout   # two versions of reelay side by side',
     'node bench/run.js --open=poll --rates=10000,20000   # the open loop alone, with the event loop\'s CPU and sleeps',
+    '                                       # (--baseline: the bare server at each rate too, just before)',
     '```',
     '',
   );

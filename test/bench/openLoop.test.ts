@@ -30,20 +30,39 @@ describe('threadCounters', () => {
   });
 });
 
+function openRun(args: string[]): Promise<string> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_ENV'));
+  return new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['bench/run.js', '--open=poll', '--tasks=500', '--seconds=1', '--rounds=1', '--rates=400', ...args], { cwd: ROOT, env, timeout: 90_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout),
+    ),
+  );
+}
+
+/** The answered count of a window's line, or null when the line is missing. */
+function answered(out: string, who: '' | ', baseline'): number | null {
+  const line = new RegExp(`round 1, 400 req/s offered${who}: (\\d+) answered, p50 [\\d.]+ ms, p99 [\\d.]+ ms; event loop \\d+ % busy, [\\d.]+ µs of its CPU per answer, \\d+ sleeps/s`).exec(out);
+  return line ? Number(line[1]) : null;
+}
+
 describe('node bench/run.js --open=poll', () => {
   it('offers the rate asked for and reports the answered rate, the p99 and the loop’s CPU', async () => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_ENV'));
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ['bench/run.js', '--open=poll', '--tasks=500', '--seconds=1', '--rounds=1', '--rates=400'], { cwd: ROOT, env, timeout: 90_000 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout),
-      ),
-    );
+    const out = await openRun([]);
     expect(out).toMatch(/^poll over 500 tasks: closed loop \d+ req\/s/m);
-    const round = /round 1, 400 req\/s offered: (\d+) answered, p50 [\d.]+ ms, p99 [\d.]+ ms; event loop \d+ % busy, [\d.]+ µs of its CPU per answer, \d+ sleeps\/s/.exec(out);
-    expect(round, out).not.toBeNull();
     // Every request offered in the 1 s window was answered at the rate offered.
-    expect(Number(round![1])).toBeGreaterThanOrEqual(380);
-    expect(Number(round![1])).toBeLessThanOrEqual(420);
+    expect(answered(out, ''), out).toBeGreaterThanOrEqual(380);
+    expect(answered(out, ''), out).toBeLessThanOrEqual(420);
+    expect(answered(out, ', baseline'), out).toBeNull();
+  }, 120_000);
+
+  it('with --baseline, loads the bare server at the same rate just before reelay, with the same figures', async () => {
+    const out = await openRun(['--baseline']);
+    const lines = out.split('\n').filter((l) => l.includes('round 1, 400 req/s offered'));
+    expect(lines, out).toHaveLength(2);
+    expect(lines[0]).toContain('offered, baseline:');
+    expect(answered(out, ', baseline'), out).toBeGreaterThanOrEqual(380);
+    expect(answered(out, ', baseline'), out).toBeLessThanOrEqual(420);
+    expect(answered(out, ''), out).toBeGreaterThanOrEqual(380);
   }, 120_000);
 
   it('refuses a scenario it does not know', async () => {
