@@ -164,7 +164,7 @@ export function renderMarkdown(out: RunOutcome): string {
   L.push('## Reproducing', '');
   L.push(
     '```sh',
-    'npm run bench                          # this file (12–14 minutes; the issue allows 15)',
+    'npm run bench                          # this file (11–14 minutes; the issue allows 15)',
     'npm run bench:smoke                    # seconds; fails only when a SQLite ratio is below its floor (half its',
     '                                       # target, or of the last full run while short of it: bench/lib/report.ts)',
     'node bench/run.js --only=postgres      # some stages (costcurve, postgres, inflight, rehost, portkey): their rows',
