@@ -17,7 +17,7 @@ import path from 'node:path';
 import { prefillForLoad } from './lib/prefill.ts';
 import { startGateway } from './lib/gateway.ts';
 import { runLoad, stopLoadGenerator, type LoadResult } from './lib/load.ts';
-import { spawnChild } from './lib/proc.ts';
+import { startBaseline } from './lib/baseline.ts';
 import { merge } from './lib/compare.ts';
 import { checkPath, pathLoad } from './paths.ts';
 import { CONNECTIONS } from './http.ts';
@@ -25,7 +25,7 @@ import { CONNECTIONS } from './http.ts';
 export async function ab(others: string, o: { tasks: number; seconds: number; rounds: number; what: string[]; pending?: boolean }): Promise<number> {
   const paths = o.what.map((w) => checkPath(w, '--what'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'reelay-ab-'));
-  const baseline = await spawnChild<{ url: string }>('baseline', 'baselineMain.ts');
+  const baseline = await startBaseline();
   try {
     // Every version, this one included, runs on its own copy of the prefilled store, made the same way:
     // when this version ran on the files the prefill wrote and the others on copies, two checkouts of the
@@ -33,7 +33,7 @@ export async function ab(others: string, o: { tasks: number; seconds: number; ro
     const prefilled = path.join(work, 'prefilled');
     const idsFile = path.join(work, 'ids.json');
     const key = await prefillForLoad(prefilled, idsFile, o.tasks, o.pending ? { completed: 0, failed: 0 } : undefined);
-    const targets: Record<string, { url: string; pid: number }> = { baseline: { url: (await baseline.ready).url, pid: baseline.pid } };
+    const targets: Record<string, { url: string; pid: number }> = { baseline: { url: baseline.url, pid: baseline.pid } };
     const gateways = [];
     for (const other of others.split(',')) {
       const name = path.basename(path.resolve(other));

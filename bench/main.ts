@@ -25,7 +25,8 @@ import { portkey, type PortkeyOutcome } from './portkey.ts';
 import { postgresStage, type PostgresOutcome, type PostgresSizes } from './postgres.ts';
 import { stopLoadGenerator } from './lib/load.ts';
 import { machineInfo, syscallNs } from './lib/machine.ts';
-import { spawnChild, ROOT_DIR } from './lib/proc.ts';
+import { ROOT_DIR } from './lib/proc.ts';
+import { startBaseline } from './lib/baseline.ts';
 import { describe, passes, smokeFails, type Figure } from './lib/report.ts';
 import { mergeMarkdown, writeMarkdown } from './lib/markdown.ts';
 import type { Timing } from './http.ts';
@@ -166,17 +167,16 @@ export async function main(argv: string[]): Promise<number> {
     for (const f of figs) log(`  ${describe(f)}`);
     out.figures.push(...figs);
   };
-  const baseline = await spawnChild<{ url: string }>('baseline', 'baselineMain.ts');
-  const baselineUrl = (await baseline.ready).url;
+  const baseline = await startBaseline();
   try {
     if (wants('costcurve')) {
       log('submit, poll, validation and the cost curve');
-      out.costCurve = await costCurve(path.join(work, 'costcurve'), { url: baselineUrl, pid: baseline.pid }, sizes.stages, log);
+      out.costCurve = await costCurve(path.join(work, 'costcurve'), { url: baseline.url, pid: baseline.pid }, sizes.stages, log);
       print(out.costCurve.figures);
     }
     if (wants('postgres')) {
       log('submit and poll on PostgreSQL');
-      out.postgres = await postgresStage(path.join(work, 'postgres'), { url: baselineUrl, pid: baseline.pid }, sizes.postgres, log);
+      out.postgres = await postgresStage(path.join(work, 'postgres'), { url: baseline.url, pid: baseline.pid }, sizes.postgres, log);
       print(out.postgres.figures);
     }
     if (wants('inflight')) {
@@ -191,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (wants('portkey')) {
       log('beside Portkey');
-      out.portkey = await portkey(path.join(work, 'portkey'), { url: baselineUrl, pid: baseline.pid }, sizes.portkeyTiming, sizes.portkeyTasks, log, { install: !args.smoke });
+      out.portkey = await portkey(path.join(work, 'portkey'), { url: baseline.url, pid: baseline.pid }, sizes.portkeyTiming, sizes.portkeyTasks, log, { install: !args.smoke });
       print(out.portkey.figures);
     }
   } catch (e) {

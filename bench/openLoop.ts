@@ -24,7 +24,7 @@ import { CONNECTIONS } from './http.ts';
 import { threadCounters } from './lib/threadCounters.ts';
 import { POLL_TARGET } from './poll.ts';
 import { SUBMIT_TARGET } from './submit.ts';
-import { spawnChild } from './lib/proc.ts';
+import { startBaseline, type Baseline } from './lib/baseline.ts';
 
 export interface OpenLoopOptions {
   what: string;
@@ -48,22 +48,22 @@ export async function openLoop(o: OpenLoopOptions, print: (line: string) => void
     const shape = { connections: CONNECTIONS, requests, expectStatus, idsFile: which === 'poll' ? idsFile : undefined };
 
     const gw = await startGateway({ dataDir: work, role: 'api' });
-    const bare = o.baseline ? await spawnChild<{ url: string }>('baseline', 'baselineMain.ts') : null;
-    const bareUrl = bare ? (await bare.ready).url : '';
+    let bare: Baseline | null = null;
     try {
+      if (o.baseline) bare = await startBaseline();
       const closed = await runLoad({ ...shape, url: gw.url, warmupSeconds: 2, seconds: Math.max(1, o.seconds / 2) }, gw.pid);
       print(`${o.what} over ${o.tasks.toLocaleString('en-US')} tasks: closed loop ${Math.round(closed.rps)} req/s, ${closed.cpuUsPerAnswer?.toFixed(1)} µs of CPU per answer`);
       const rates = o.rates.length ? o.rates : [0.5, 0.65, 0.8].map((f) => Math.round(closed.rps * f));
+      const window = async (url: string, pid: number, status: number, rate: number) => {
+        const before = threadCounters(pid);
+        const t0 = performance.now();
+        const r = await runLoad({ ...shape, expectStatus: status, url, warmupSeconds: 0.5, seconds: o.seconds, overallRate: rate }, pid);
+        return describeWindow(r, before, threadCounters(pid), (performance.now() - t0) / 1000, p99Ms);
+      };
       for (let round = 1; round <= o.rounds; round++) {
         for (const rate of rates) {
-          const window = async (url: string, pid: number, status: number) => {
-            const before = threadCounters(pid);
-            const t0 = performance.now();
-            const r = await runLoad({ ...shape, expectStatus: status, url, warmupSeconds: 0.5, seconds: o.seconds, overallRate: rate }, pid);
-            return describeWindow(r, before, threadCounters(pid), (performance.now() - t0) / 1000, p99Ms);
-          };
-          if (bare) print(`  round ${round}, ${rate} req/s offered, baseline: ${await window(bareUrl, bare.pid, 200)}`);
-          print(`  round ${round}, ${rate} req/s offered: ${await window(gw.url, gw.pid, expectStatus)}`);
+          if (bare) print(`  round ${round}, ${rate} req/s offered, baseline: ${await window(bare.url, bare.pid, 200, rate)}`);
+          print(`  round ${round}, ${rate} req/s offered: ${await window(gw.url, gw.pid, expectStatus, rate)}`);
         }
       }
     } finally {
