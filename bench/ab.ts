@@ -33,7 +33,7 @@ export async function ab(others: string, o: { tasks: number; seconds: number; ro
     const prefilled = path.join(work, 'prefilled');
     const idsFile = path.join(work, 'ids.json');
     const key = await prefillForLoad(prefilled, idsFile, o.tasks, o.pending ? { completed: 0, failed: 0 } : undefined);
-    const targets: Record<string, { url: string; pid: number }> = { baseline: { url: baseline.url, pid: baseline.pid } };
+    const targets: Record<string, { url: string; pid: number }> = { baseline };
     const gateways = [];
     for (const other of others.split(',')) {
       const name = path.basename(path.resolve(other));

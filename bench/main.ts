@@ -171,12 +171,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (wants('costcurve')) {
       log('submit, poll, validation and the cost curve');
-      out.costCurve = await costCurve(path.join(work, 'costcurve'), { url: baseline.url, pid: baseline.pid }, sizes.stages, log);
+      out.costCurve = await costCurve(path.join(work, 'costcurve'), baseline, sizes.stages, log);
       print(out.costCurve.figures);
     }
     if (wants('postgres')) {
       log('submit and poll on PostgreSQL');
-      out.postgres = await postgresStage(path.join(work, 'postgres'), { url: baseline.url, pid: baseline.pid }, sizes.postgres, log);
+      out.postgres = await postgresStage(path.join(work, 'postgres'), baseline, sizes.postgres, log);
       print(out.postgres.figures);
     }
     if (wants('inflight')) {
@@ -191,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (wants('portkey')) {
       log('beside Portkey');
-      out.portkey = await portkey(path.join(work, 'portkey'), { url: baseline.url, pid: baseline.pid }, sizes.portkeyTiming, sizes.portkeyTasks, log, { install: !args.smoke });
+      out.portkey = await portkey(path.join(work, 'portkey'), baseline, sizes.portkeyTiming, sizes.portkeyTasks, log, { install: !args.smoke });
       print(out.portkey.figures);
     }
   } catch (e) {
